@@ -1,0 +1,122 @@
+"""Command line: `python -m bot ask|shell|train|eval|bench`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot.config import Settings
+
+
+def _outcome_json(text: str, outcome) -> dict:
+    understood = outcome.understood
+    return {
+        "text": text,
+        "intent": understood.intent if understood else None,
+        "confidence": round(understood.confidence, 4) if understood else None,
+        "entities": [
+            {"entity": e["entity"], "value": e["value"], "start": e.get("start"), "end": e.get("end")}
+            for e in (understood.entities if understood else ())
+        ],
+        "reply": "\n\n".join(r.text for r in outcome.replies),
+        "buttons": [b.label for r in outcome.replies for b in r.buttons],
+    }
+
+
+def cmd_ask(args) -> int:
+    from bot.channels.shell import render
+    from bot.engine.events import TextEvent
+    from bot.runtime import ModelMissing, build_engine, fail
+
+    try:
+        engine = build_engine(Settings())
+    except ModelMissing as error:
+        fail(str(error))
+    if args.jsonl:
+        for line in sys.stdin:
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            outcome = engine.handle(TextEvent(text))
+            print(json.dumps(_outcome_json(text, outcome), ensure_ascii=False), flush=True)
+        return 0
+    text = " ".join(args.text).strip()
+    if not text:
+        fail('Tulis pertanyaannya, contoh: python -m bot ask "berapa iuran untuk pedagang?"')
+    outcome = engine.handle(TextEvent(text))
+    if args.json:
+        print(json.dumps(_outcome_json(text, outcome), ensure_ascii=False))
+    else:
+        print("\n\n".join(render(r) for r in outcome.replies))
+    return 0
+
+
+def cmd_shell(args) -> int:
+    from bot.channels.shell import run_shell
+    from bot.runtime import ModelMissing, build_engine, fail
+
+    try:
+        engine = build_engine(Settings(), background=True)
+    except ModelMissing as error:
+        fail(str(error))
+    run_shell(engine, notice=lambda text: print(text, flush=True))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from bot.training import train
+
+    train(force=args.force)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from bot.evaluation import main as evaluate
+
+    return evaluate(args)
+
+
+def cmd_bench(args) -> int:
+    from bot.benchmark import main as bench
+
+    return bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Lindungi, the BPJS TK assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question (or one per line with --jsonl)")
+    ask.add_argument("text", nargs="*", help="the question")
+    mode = ask.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print one JSON object")
+    mode.add_argument("--jsonl", action="store_true", help="read questions from stdin, one JSON object each")
+    ask.set_defaults(func=cmd_ask)
+
+    shell = sub.add_parser("shell", help="chat in the terminal")
+    shell.set_defaults(func=cmd_shell)
+
+    train = sub.add_parser("train", help="train the NLU model if the data changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("eval", help="evaluate on tests/data/nlu_test.yml against the stock pipeline")
+    ev.add_argument("--no-stock", action="store_true", help="skip the stock pipeline comparison")
+    ev.add_argument("--report", default="reports/eval.md")
+    ev.set_defaults(func=cmd_eval)
+
+    bench = sub.add_parser("bench", help="print load time, parse latency, training time and memory")
+    bench.add_argument("--messages", type=int, default=1000)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=Settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

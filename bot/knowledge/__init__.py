@@ -1,0 +1,63 @@
+"""The knowledge base: sourced facts, answers per intent, rate tables and reply texts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.calculator import Rates
+from bot.knowledge.answers import AnswerBook, parse_answer, placeholders
+from bot.knowledge.facts import Fact, parse_facts
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    facts: dict[str, Fact]
+    answers: AnswerBook
+    rates: Rates
+    texts: dict
+
+
+def _read(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
+    """Load and cross-check every knowledge file; raises ValueError naming what is wrong."""
+    facts = parse_facts(_read(data_dir / "facts.yml"))
+    answers = {}
+    for path in sorted((data_dir / "answers").glob("*.yml")):
+        answer = parse_answer(_read(path))
+        if answer.intent != path.stem:
+            raise ValueError(f"{path.name}: intent {answer.intent!r} does not match the file name")
+        answers[answer.intent] = answer
+    problems = []
+    for answer in answers.values():
+        for template in answer.templates():
+            for name in placeholders(template):
+                if name not in facts:
+                    problems.append(f"{answer.intent}: unknown fact {{{name}}}")
+        for extra in answer.extra:
+            if extra.active not in facts or facts[extra.active].kind != "period":
+                problems.append(f"{answer.intent}: extra.active must name a period fact, not {extra.active!r}")
+        for button in answer.all_buttons():
+            if button.more and button.more not in answer.more:
+                problems.append(f"{answer.intent}: button to unknown section {button.more!r}")
+            if button.intent and button.intent not in answers:
+                problems.append(f"{answer.intent}: button to intent without answer {button.intent!r}")
+            if not button.more and not button.intent:
+                problems.append(f"{answer.intent}: button {button.label!r} leads nowhere")
+    if problems:
+        raise ValueError("knowledge: " + "; ".join(problems))
+    rates = Rates.from_dict(_read(data_dir / "rates.yml"))
+    texts = _read(data_dir / "texts.yml")
+    return Knowledge(facts=facts, answers=AnswerBook(answers, facts), rates=rates, texts=texts)
+
+
+@lru_cache(maxsize=1)
+def default_knowledge() -> Knowledge:
+    return load_knowledge()

@@ -1,0 +1,160 @@
+"""Answers per intent, rendered from templates whose every figure is a sourced fact."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bot.engine.replies import Button, Reply
+from bot.knowledge.facts import Fact
+
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)(?::([a-z]+))?\}")
+MAX_FIRST_MESSAGE = 700
+
+
+@dataclass(frozen=True)
+class ButtonSpec:
+    label: str
+    intent: str = ""
+    more: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    buttons: tuple[ButtonSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variant:
+    when: dict
+    text: str
+    buttons: tuple[ButtonSpec, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Extra:
+    active: str   # a period fact
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    intent: str
+    text: str
+    buttons: tuple[ButtonSpec, ...] = ()
+    more: dict[str, Section] = field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
+    extra: tuple[Extra, ...] = ()
+
+    def templates(self) -> list[str]:
+        """Every text template in this answer (for checks)."""
+        texts = [self.text] + [s.text for s in self.more.values()]
+        texts += [v.text for v in self.variants] + [e.text for e in self.extra]
+        return texts
+
+    def all_buttons(self) -> list[ButtonSpec]:
+        buttons = list(self.buttons)
+        for section in self.more.values():
+            buttons += section.buttons
+        for variant in self.variants:
+            buttons += variant.buttons or ()
+        return buttons
+
+
+def _buttons(raw) -> tuple[ButtonSpec, ...]:
+    return tuple(
+        ButtonSpec(label=str(b["label"]), intent=str(b.get("intent") or ""), more=str(b.get("more") or ""))
+        for b in raw or ()
+    )
+
+
+def parse_answer(raw: dict) -> Answer:
+    return Answer(
+        intent=raw["intent"],
+        text=str(raw["text"]).strip(),
+        buttons=_buttons(raw.get("buttons")),
+        more={
+            name: Section(text=str(s["text"]).strip(), buttons=_buttons(s.get("buttons")))
+            for name, s in (raw.get("more") or {}).items()
+        },
+        variants=tuple(
+            Variant(
+                when=dict(v["when"]),
+                text=str(v["text"]).strip(),
+                buttons=_buttons(v["buttons"]) if "buttons" in v else None,
+            )
+            for v in raw.get("variants") or ()
+        ),
+        extra=tuple(Extra(active=e["active"], text=str(e["text"]).strip()) for e in raw.get("extra") or ()),
+    )
+
+
+def placeholders(template: str) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(template)]
+
+
+def fill(template: str, facts: dict[str, Fact], used: list[Fact]) -> str:
+    """Replace `{fact}` / `{fact:style}` with the rendered fact; records the facts used."""
+
+    def replace(match: re.Match) -> str:
+        fact = facts[match.group(1)]
+        if fact not in used:
+            used.append(fact)
+        return fact.render(match.group(2) or "")
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def sources_line(used: list[Fact]) -> str:
+    """`Sumber: PP 44/2015 jo. PP 82/2019; PP 50/2025` from the facts a reply states."""
+    bases: list[str] = []
+    for fact in used:
+        for basis in (b.strip() for b in fact.basis.split(";")):
+            if basis and basis not in bases:
+                bases.append(basis)
+    return f"Sumber: {'; '.join(bases)}" if bases else ""
+
+
+def with_sources(text: str, used: list[Fact]) -> str:
+    line = sources_line(used)
+    return f"{text}\n\n{line}" if line else text
+
+
+class AnswerBook:
+    """All answers, rendered on request for an intent, its entities and today's date."""
+
+    def __init__(self, answers: dict[str, Answer], facts: dict[str, Fact]):
+        self.answers = answers
+        self.facts = facts
+
+    def __contains__(self, intent: str) -> bool:
+        return intent in self.answers
+
+    def reply(self, intent: str, entities: dict | None = None, today: dt.date | None = None,
+              section: str = "") -> Reply:
+        answer = self.answers[intent]
+        entities = entities or {}
+        today = today or dt.date.today()
+        if section:
+            chosen = answer.more[section]
+            text, buttons, extras = chosen.text, chosen.buttons, ()
+        else:
+            variant = next((v for v in answer.variants if _matches(v.when, entities)), None)
+            text = variant.text if variant else answer.text
+            buttons = variant.buttons if variant and variant.buttons is not None else answer.buttons
+            extras = tuple(e for e in answer.extra if self.facts[e.active].active_on(today))
+        used: list[Fact] = []
+        parts = [fill(text, self.facts, used)] + [fill(e.text, self.facts, used) for e in extras]
+        body = with_sources("\n\n".join(parts), used)
+        return Reply(text=body, buttons=tuple(self._button(intent, b) for b in buttons))
+
+    @staticmethod
+    def _button(intent: str, spec: ButtonSpec) -> Button:
+        if spec.more:
+            return Button(spec.label, f"more:{intent}:{spec.more}")
+        return Button(spec.label, f"intent:{spec.intent}")
+
+
+def _matches(when: dict, entities: dict) -> bool:
+    return all(str(entities.get(k, "")).lower() == str(v).lower() for k, v in when.items())

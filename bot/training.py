@@ -1,0 +1,83 @@
+"""Where the NLU model lives and when it must be retrained.
+
+The model file is named after a hash of everything that shapes it (training data, domain, pipeline
+config, custom components and the Rasa version), so `make train` retrains exactly when one of them
+changed and every process can tell whether the model it finds is current.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_VERSION = "3.6.21"
+
+
+def model_inputs(root: Path = ROOT, config: str = "nlu/config.yml") -> list[Path]:
+    """Files whose content decides the trained model."""
+    files = [root / config, root / "domain.yml", root / "bot" / "amounts.py"]
+    files += sorted((root / "nlu" / "data").rglob("*.yml"))
+    files += sorted((root / "nlu" / "components").glob("*.py"))
+    files += sorted((root / "nlu" / "components").glob("*.yml"))
+    return files
+
+
+def model_hash(root: Path = ROOT, config: str = "nlu/config.yml") -> str:
+    digest = hashlib.sha256(RASA_VERSION.encode())
+    for path in model_inputs(root, config):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_dir(root: Path = ROOT) -> Path:
+    return Path(os.environ.get("LINDUNGI_MODEL_DIR") or root / "models")
+
+
+def model_path(root: Path = ROOT, config: str = "nlu/config.yml", prefix: str = "nlu") -> Path:
+    """The model file that matches the current inputs (it may not exist yet).
+
+    Lindungi's models are `models/nlu-<hash>.tar.gz`; other pipelines (the stock baseline of
+    `make eval`) go to `models/<prefix>/` so that Rasa's "latest model in models/" stays ours.
+    """
+    folder = model_dir(root) if prefix == "nlu" else model_dir(root) / prefix
+    return folder / f"{prefix}-{model_hash(root, config)}.tar.gz"
+
+
+def find_model(root: Path = ROOT) -> Path | None:
+    """The model to serve: LINDUNGI_MODEL if set, else the current one, else the newest one."""
+    explicit = os.environ.get("LINDUNGI_MODEL")
+    if explicit:
+        return Path(explicit)
+    current = model_path(root)
+    if current.exists():
+        return current
+    candidates = sorted(model_dir(root).glob("nlu-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+def train(root: Path = ROOT, config: str = "nlu/config.yml", prefix: str = "nlu",
+          nlu_data: str = "nlu/data", force: bool = False) -> Path:
+    """Train with `rasa train nlu` unless a model for the current inputs already exists."""
+    target = model_path(root, config, prefix)
+    if target.exists() and not force:
+        print(f"NLU model is up to date: {target}")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    command = [
+        sys.executable, "-m", "rasa", "train", "nlu",
+        "--config", config, "--nlu", nlu_data, "--domain", "domain.yml",
+        "--out", str(target.parent), "--fixed-model-name", target.name[: -len(".tar.gz")],
+    ]
+    print("Training the NLU model:", " ".join(command[2:]), flush=True)
+    subprocess.run(command, cwd=root, env=env, check=True)
+    for stale in target.parent.glob(f"{prefix}-*.tar.gz"):
+        if stale != target:
+            stale.unlink()
+    return target

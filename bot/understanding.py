@@ -1,0 +1,111 @@
+"""Understanding a message: the Rasa NLU model, loaded once, parsing off the event loop.
+
+Loading a Rasa model takes tens of seconds and a parse blocks for ~10-20 ms, so a process loads
+the model once (in the background if asked) and runs every parse on one worker thread with its own
+event loop; callers either block (`parse`) or await (`aparse`) without stalling their own loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+
+log = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+MAX_PARSE_CHARS = 1000   # longer messages are cut for the model (their start carries the question)
+
+
+@dataclass(frozen=True)
+class Understood:
+    text: str
+    intent: str
+    confidence: float
+    entities: tuple[dict, ...] = ()
+    ranking: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.intent == FALLBACK_INTENT
+
+    def entity(self, name: str):
+        """The value of the first entity of this type, or None."""
+        return next((e["value"] for e in self.entities if e.get("entity") == name), None)
+
+    def entity_values(self) -> dict:
+        values: dict = {}
+        for e in self.entities:
+            values.setdefault(e["entity"], e["value"])
+        return values
+
+
+def _plain_entities(entities: list[dict]) -> tuple[dict, ...]:
+    keep = ("entity", "value", "start", "end", "confidence_entity", "extractor")
+    return tuple({k: e[k] for k in keep if k in e} for e in entities)
+
+
+class Understanding:
+    """The Rasa NLU model of one process."""
+
+    def __init__(self, model_path: Path):
+        self.model_path = Path(model_path)
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._agent = None
+        self._ready = threading.Event()
+        self._loading: concurrent.futures.Future | None = None
+
+    # Loading -------------------------------------------------------------------------------
+    def start_loading(self) -> concurrent.futures.Future:
+        """Begin loading in the background (idempotent)."""
+        if self._loading is None:
+            self._loading = self._executor.submit(self._load)
+        return self._loading
+
+    def load(self) -> "Understanding":
+        self.start_loading().result()
+        return self
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def _load(self) -> None:
+        from rasa.core.agent import Agent  # heavy import, only in the worker thread
+
+        logging.getLogger("rasa").setLevel(logging.WARNING)
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._agent = Agent.load(str(self.model_path))
+        self._ready.set()
+        log.info("NLU model loaded from %s", self.model_path)
+
+    # Parsing -------------------------------------------------------------------------------
+    def _parse_now(self, text: str) -> Understood:
+        result = self._loop.run_until_complete(self._agent.parse_message(text[:MAX_PARSE_CHARS]))
+        intent = result.get("intent") or {}
+        return Understood(
+            text=text,
+            intent=intent.get("name") or FALLBACK_INTENT,
+            confidence=float(intent.get("confidence") or 0.0),
+            entities=_plain_entities(result.get("entities") or []),
+            ranking=tuple((r["name"], float(r["confidence"])) for r in result.get("intent_ranking") or ()),
+        )
+
+    def parse(self, text: str) -> Understood:
+        """Parse, waiting for the model if it is still loading."""
+        self.start_loading()
+        return self._executor.submit(self._parse_now, text).result()
+
+    async def aparse(self, text: str) -> Understood:
+        self.start_loading()
+        return await asyncio.wrap_future(self._executor.submit(self._parse_now, text))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
