@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import warnings
 
 from bot.config import Settings
 
@@ -114,7 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=Settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if settings.log_level.upper() != "DEBUG":
+        # Rasa's dependencies warn about their own deprecations on every start: not for users.
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")   # for the `rasa train` subprocess
     return args.func(args)
 
 

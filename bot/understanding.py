@@ -10,11 +10,16 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+# TensorFlow's C++ start-up chatter and SQLAlchemy 2.0 notices from Rasa are not for users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,24 @@ def _plain_entities(entities: list[dict]) -> tuple[dict, ...]:
     return tuple({k: e[k] for k in keep if k in e} for e in entities)
 
 
+def quiet_rasa() -> None:
+    """Rasa's structlog prints every parse to stdout by default: keep warnings only, on stderr.
+
+    Its imports also turn deprecation warnings of its dependencies back on ("once"); those are
+    for Rasa's maintainers, not for our users.
+    """
+    import structlog
+
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
 class Understanding:
     """The Rasa NLU model of one process."""
 
@@ -77,9 +100,10 @@ class Understanding:
         return self._ready.is_set()
 
     def _load(self) -> None:
+        quiet_rasa()
         from rasa.core.agent import Agent  # heavy import, only in the worker thread
 
-        logging.getLogger("rasa").setLevel(logging.WARNING)
+        quiet_rasa()   # again: importing Rasa turned some warnings back on
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
         self._agent = Agent.load(str(self.model_path))

@@ -78,6 +78,9 @@ class Engine:
             name for name, confidence in understood.ranking
             if name not in NOT_SUGGESTED and name in labels and confidence >= MIN_SUGGESTION_CONFIDENCE
         ][:MAX_SUGGESTIONS]
+        if not guesses:
+            # Nothing close: say what Lindungi can help with, and offer a person.
+            return self._answer("out_of_scope")
         buttons = [Button(labels[name], f"intent:{name}") for name in guesses]
         buttons.append(Button(self.knowledge.texts["clarify_none"], "intent:out_of_scope"))
         return Reply(self.knowledge.texts["clarify"], tuple(buttons))

@@ -122,3 +122,29 @@ def test_medium_facts_are_worded_as_estimates(knowledge):
                           if knowledge.facts[m.group(1)].confidence == "medium"]
                 if medium:
                     assert any(h in sentence.lower() for h in hedges), (intent, medium, sentence)
+
+
+def test_rate_tables_agree_with_the_fact_sheet(knowledge):
+    """rates.yml (for the calculator) and facts.yml (for answers) must state the same figures."""
+    from decimal import Decimal
+
+    facts, rates = knowledge.facts, knowledge.rates
+    assert rates.bpu_jkm_flat == facts["bpu_jkm"].value
+    assert rates.bpu_jkk_percent == Decimal(str(facts["bpu_jkk_rate"].value))
+    assert rates.bpu_jht_percent == Decimal(str(facts["bpu_jht_rate"].value))
+    assert rates.bpu_levels[0].base == facts["bpu_min_income_base"].value
+    assert rates.bpu_levels[-1].base == facts["bpu_max_income_base"].value
+    assert max(rates.bpu_prepay_months) == facts["bpu_prepay_max_months"].value
+    classes = dict(zip(("very_low", "low", "medium", "high", "very_high"), rates.pu_jkk_classes.values()))
+    for name, value in classes.items():
+        assert value == Decimal(str(facts[f"pu_jkk_rate_{name}"].value)), name
+    assert rates.pu_shares["jht"] == (Decimal(str(facts["pu_jht_rate_employer"].value)),
+                                      Decimal(str(facts["pu_jht_rate_worker"].value)))
+    assert rates.pu_shares["jp"] == (Decimal(str(facts["pu_jp_rate_employer"].value)),
+                                     Decimal(str(facts["pu_jp_rate_worker"].value)))
+    assert rates.pu_shares["jkm"][0] == Decimal(str(facts["pu_jkm_rate"].value))
+    assert rates.pu_jp_caps[-1].cap == facts["jp_wage_cap"].value
+    for discount in rates.bpu_discounts:
+        period = facts[f"bpu_discount_{discount.sector}"].period()
+        assert (discount.first_month, discount.last_month.month) == (period[0], period[1].month)
+        assert discount.percent_off == Decimal(str(facts["bpu_discount_rate"].value))
