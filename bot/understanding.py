@@ -100,10 +100,13 @@ class Understanding:
         return self._ready.is_set()
 
     def _load(self) -> None:
-        quiet_rasa()
-        from rasa.core.agent import Agent  # heavy import, only in the worker thread
+        with warnings.catch_warnings():
+            # Importing Rasa re-enables deprecation warnings of its dependencies mid-import, so
+            # filters cannot hold them; drop whatever is shown until the import is done.
+            warnings.showwarning = lambda *args, **kwargs: None
+            from rasa.core.agent import Agent  # heavy import, only in the worker thread
 
-        quiet_rasa()   # again: importing Rasa turned some warnings back on
+        quiet_rasa()
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
         self._agent = Agent.load(str(self.model_path))
