@@ -256,8 +256,14 @@ class PuQuote:
         return sum(line.worker for line in self.lines)
 
     @property
+    def capped(self) -> bool:
+        """True when the wage is above the JP wage cap (JP is computed on the cap)."""
+        return self.jp_cap is not None and self.wage > self.jp_cap.cap
+
+    @property
     def estimate(self) -> bool:
-        return self.jp_cap is not None and self.jp_cap.confidence != "high"
+        """True when a figure rests on a medium-confidence JP wage cap."""
+        return self.capped and self.jp_cap.confidence != "high"
 
 
 def jp_cap_on(rates: Rates, day: dt.date) -> JpCap:

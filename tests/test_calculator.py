@@ -110,3 +110,8 @@ def test_pu_rejects_bad_input(rates, kwargs):
     args = {"wage": 3_000_000, "risk_class": "rendah", "size": "kecil", **kwargs}
     with pytest.raises(ValueError):
         pu_quote(rates, day=NOV_2026, **args)
+
+
+def test_jp_cap_only_matters_above_it(rates):
+    below = pu_quote(rates, 4_200_000, "rendah", "menengah", NOV_2026)
+    assert not below.capped and not below.estimate

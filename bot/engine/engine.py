@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from bot.engine.events import ButtonEvent, Event, TextEvent
-from bot.engine.quotes import bpu_quote_reply, sector_of
+from bot.engine.quotes import bpu_quote_reply, is_employee_wage, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
 from bot.knowledge import Knowledge
 from bot.understanding import Understood
 
 log = logging.getLogger(__name__)
 
-CALCULATING_INTENTS = ("contribution_bpu", "calculate_contribution")
+CALCULATING_INTENTS = ("contribution_bpu", "contribution_pu", "calculate_contribution")
 # Intents never offered as a guess in "Maksud Anda…?".
 NOT_SUGGESTED = ("nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope")
 MAX_SUGGESTIONS = 3
@@ -70,6 +70,8 @@ class Engine:
         return self.knowledge.answers.reply(intent, entities, self.today(), section)
 
     def _quote(self, understood: Understood, income: int) -> Reply:
+        if understood.intent == "contribution_pu" or is_employee_wage(understood.text):
+            return pu_quote_reply(self.knowledge, income, self.today())
         return bpu_quote_reply(self.knowledge, income, self.today(), sector_of(understood.text))
 
     def _clarify(self, understood: Understood) -> Reply:

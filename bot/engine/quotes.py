@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.calculator import bpu_quote
+from bot.calculator import bpu_quote, pu_quote
 from bot.engine.replies import Button, Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.facts import month_text, percent, rupiah
@@ -15,11 +15,22 @@ _TRANSPORT = re.compile(
     r"ekspedisi|antar ?jemput|delivery)\b",
     re.IGNORECASE,
 )
+# A wage paid by an employer, as opposed to a self-employed income.
+_EMPLOYEE = re.compile(
+    r"\b(karyawan\w*|pegawai\w*|buruh pabrik|perusahaan\w*|pabrik|kantor\w*|pemberi kerja|"
+    r"potong(an)? gaji|gaji (saya )?dipotong|umk|umr|ump|slip gaji|penerima upah|staf|staff)\b",
+    re.IGNORECASE,
+)
 SHORT_NAMES = {"jkk": "JKK", "jkm": "JKM", "jht": "JHT", "jp": "JP"}
 
 
 def sector_of(text: str) -> str:
     return "transport" if _TRANSPORT.search(text or "") else "non_transport"
+
+
+def is_employee_wage(text: str) -> bool:
+    """True when the amount is an employee's wage ("gaji karyawan saya 4 juta")."""
+    return bool(_EMPLOYEE.search(text or ""))
 
 
 def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: str) -> Reply:
@@ -63,5 +74,45 @@ def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: s
             Button(buttons["pay"], "intent:payment_how"),
             Button(buttons["register"], "intent:registration_how"),
             Button(buttons["employee"], "intent:contribution_pu"),
+        ),
+    )
+
+
+def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
+    """Employer and worker shares for one employee's wage, for every business size."""
+    rates, texts = knowledge.rates, knowledge.texts["pu_quote"]
+    classes = list(rates.pu_jkk_classes)
+    lowest = pu_quote(rates, wage, classes[0], "besar", today)
+    highest = pu_quote(rates, wage, classes[-1], "besar", today)
+    shares = {line.program: line for line in lowest.lines}
+    first_size = {p: next(size for size, programs in rates.pu_mandatory.items() if p in programs)
+                  for p in shares}
+
+    def line(program: str, amount: int) -> str:
+        size = first_size[program]
+        if size == "mikro":
+            return texts["line"].format(program=SHORT_NAMES[program], amount=rupiah(amount))
+        return texts["line_from"].format(program=SHORT_NAMES[program], amount=rupiah(amount),
+                                         size=texts["sizes"].get(size, size))
+
+    jkk_high = next(l.employer for l in highest.lines if l.program == "jkk")
+    lines = [texts["title"].format(wage=rupiah(wage)), texts["employer"],
+             texts["jkk"].format(low=rupiah(shares["jkk"].employer), high=rupiah(jkk_high))]
+    lines += [line(p, shares[p].employer) for p in ("jkm", "jht", "jp")]
+    lines += [texts["worker"]] + [line(p, shares[p].worker) for p in ("jht", "jp")]
+    if lowest.capped:
+        lines.append(texts["jp_cap"].format(cap=rupiah(lowest.jp_cap.cap)))
+    lines += [texts["minimum"], texts["due"].format(day=knowledge.facts["pu_due_day"].render())]
+    if lowest.estimate:
+        lines.append(texts["estimate"])
+    bases = [rates.pu_basis] + ([lowest.jp_cap.basis] if lowest.capped else [])
+    lines.append("Sumber: " + "; ".join(bases))
+    buttons = texts["buttons"]
+    return Reply(
+        "\n".join(lines),
+        (
+            Button(buttons["obligation"], "intent:employer_obligation"),
+            Button(buttons["rights"], "intent:worker_rights"),
+            Button(buttons["bpu"], "intent:contribution_bpu"),
         ),
     )

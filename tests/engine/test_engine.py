@@ -86,3 +86,12 @@ def test_stale_button_gets_a_friendly_reply(engine):
 def test_knowledge_questions_are_answered_with_sources(engine, text):
     (reply,) = engine.handle(TextEvent(text)).replies
     assert "Maaf, saya kurang yakin" not in reply.text
+
+
+def test_an_employee_wage_gets_employer_and_worker_shares(engine):
+    (reply,) = engine.handle(TextEvent("gaji karyawan saya 4,2 juta, perusahaan bayar iuran brp")).replies
+    # JKK 0,24–1,74%, JKM 0,30%, JHT 3,7% + 2%, JP 2% + 1% of Rp4.200.000
+    for figure in ("Rp10.080–Rp73.080", "Rp12.600", "Rp155.400", "Rp84.000", "Rp42.000"):
+        assert figure in reply.text
+    assert "Dipotong dari gaji pekerja" in reply.text
+    assert reply.text.splitlines()[-1].startswith("Sumber: PP 44/2015")
