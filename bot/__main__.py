@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="print load time, parse latency, training time and memory")
     bench.add_argument("--messages", type=int, default=1000)
+    bench.add_argument("--no-training", action="store_true", help="skip timing a full training run")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -52,6 +52,8 @@ def main(args) -> int:
           f"p99 {_percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms")
     print(f"peak RSS of this process: {_peak_rss_mb():.0f} MB")
 
+    if args.no_training:
+        return 0
     # Training time, in a scratch model folder so the real model is untouched.
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "LINDUNGI_MODEL_DIR": scratch, "RASA_TELEMETRY_ENABLED": "false"}

@@ -66,16 +66,13 @@ def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: s
     if quote.estimate:
         lines.append(texts["estimate"])
     lines.append(texts["employee_hint"])
-    lines.append("Sumber: " + "; ".join(bases))
-    buttons = texts["buttons"]
-    return Reply(
-        "\n".join(lines),
-        (
-            Button(buttons["pay"], "intent:payment_how"),
-            Button(buttons["register"], "intent:registration_how"),
-            Button(buttons["employee"], "intent:contribution_pu"),
-        ),
-    )
+    return _reply(lines, bases, texts["buttons"])
+
+
+def _reply(lines: list[str], bases: list[str], buttons: list[dict]) -> Reply:
+    """The lines, closed by the sources line, with follow-up buttons to other answers."""
+    text = "\n".join(lines + ["Sumber: " + "; ".join(bases)])
+    return Reply(text, tuple(Button(b["label"], f"intent:{b['intent']}") for b in buttons))
 
 
 def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
@@ -106,13 +103,4 @@ def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
     if lowest.estimate:
         lines.append(texts["estimate"])
     bases = [rates.pu_basis] + ([lowest.jp_cap.basis] if lowest.capped else [])
-    lines.append("Sumber: " + "; ".join(bases))
-    buttons = texts["buttons"]
-    return Reply(
-        "\n".join(lines),
-        (
-            Button(buttons["obligation"], "intent:employer_obligation"),
-            Button(buttons["rights"], "intent:worker_rights"),
-            Button(buttons["bpu"], "intent:contribution_bpu"),
-        ),
-    )
+    return _reply(lines, bases, texts["buttons"])

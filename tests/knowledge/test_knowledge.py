@@ -148,3 +148,14 @@ def test_rate_tables_agree_with_the_fact_sheet(knowledge):
         period = facts[f"bpu_discount_{discount.sector}"].period()
         assert (discount.first_month, discount.last_month.month) == (period[0], period[1].month)
         assert discount.percent_off == Decimal(str(facts["bpu_discount_rate"].value))
+
+
+def test_calculator_buttons_lead_to_answers(knowledge):
+    for quote in ("bpu_quote", "pu_quote"):
+        for button in knowledge.texts[quote]["buttons"]:
+            assert button["intent"] in knowledge.answers, (quote, button)
+            assert len(button["label"]) <= 30
+
+
+def test_clarify_labels_cover_every_intent(knowledge):
+    assert set(knowledge.texts["intent_labels"]) == set(DOMAIN_INTENTS)
