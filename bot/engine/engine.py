@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 CALCULATING_INTENTS = ("contribution_bpu", "contribution_pu", "calculate_contribution")
 # Intents never offered as a guess in "Maksud Anda…?".
 NOT_SUGGESTED = ("nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope")
+# Smaller sums are contribution figures people quote ("iuran 16.800 itu apa aja"), not incomes.
+MIN_INCOME = 100_000
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
@@ -62,7 +64,7 @@ class Engine:
         if understood.is_fallback:
             return (self._clarify(understood),)
         amount = understood.entity("amount")
-        if understood.intent in CALCULATING_INTENTS and isinstance(amount, int) and amount > 0:
+        if understood.intent in CALCULATING_INTENTS and isinstance(amount, int) and amount >= MIN_INCOME:
             return (self._quote(understood, amount),)
         return (self._answer(understood.intent, understood.entity_values()),)
 

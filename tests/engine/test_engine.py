@@ -95,3 +95,14 @@ def test_an_employee_wage_gets_employer_and_worker_shares(engine):
         assert figure in reply.text
     assert "Dipotong dari gaji pekerja" in reply.text
     assert reply.text.splitlines()[-1].startswith("Sumber: PP 44/2015")
+
+
+def test_a_quoted_contribution_is_not_taken_for_an_income(engine):
+    amount = {"entity": "amount", "value": 16_800, "start": 14, "end": 20}
+    quoted = Understood("iuran bpjs tk 16.800 itu buat apa aja", "contribution_bpu", 0.9, (amount,))
+    (reply,) = engine.replies_for(quoted)
+    assert "Perkiraan iuran" not in reply.text and "Rp36.800" in reply.text
+    income = Understood("penghasilan 1.500.000 iurannya brp", "contribution_bpu", 0.9,
+                        ({**amount, "value": 1_500_000},))
+    (reply,) = engine.replies_for(income)
+    assert reply.text.startswith("Perkiraan iuran")
