@@ -1,14 +1,19 @@
 """Assembling the parts of one process: settings, knowledge, the NLU model and the engine."""
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.knowledge import default_knowledge
-from bot.training import find_model
+from bot.training import find_model, model_path
 from bot.understanding import Understanding
+
+log = logging.getLogger(__name__)
 
 
 class ModelMissing(RuntimeError):
@@ -21,7 +26,9 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
     settings = settings or Settings()
     path = model or find_model()
     if path is None or not Path(path).exists():
-        raise ModelMissing("Belum ada model NLU. Jalankan `make train` dulu (or: python -m bot train).")
+        raise ModelMissing("Belum ada model NLU. Jalankan `make train` dulu.")
+    if model is None and not os.environ.get("LINDUNGI_MODEL") and Path(path) != model_path():
+        log.warning("Using %s, trained on older data: run `make train` to update it.", Path(path).name)
     understanding = Understanding(path)
     understanding.start_loading()
     if not background:
@@ -29,6 +36,6 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
     return Engine(understanding, default_knowledge(), settings.clock())
 
 
-def fail(message: str) -> "NoReturn":  # noqa: F821
+def fail(message: str) -> NoReturn:
     print(message, file=sys.stderr)
     raise SystemExit(2)
