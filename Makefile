@@ -25,7 +25,7 @@ help:
 
 setup: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml Makefile
 	@py="$$($(FIND_PY310) | head -n1)"; \
 	if [ -z "$$py" ]; then \
 	  echo "Lindungi needs Python 3.10 (Rasa 3.6 supports nothing newer)."; \
@@ -33,8 +33,9 @@ $(INSTALLED): pyproject.toml
 	  exit 1; fi; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; fi
-	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools>=65,<71" wheel
+	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools>=65,<71"
 	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip check
 	@touch $@
 
 train: setup
