@@ -42,9 +42,7 @@ train: setup
 	@$(PY) -m bot train
 
 demo: train
-	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then \
-	  echo "TELEGRAM_BOT_TOKEN is set, but the Telegram front end is not built yet: opening the terminal chat."; fi
-	@$(PY) -m bot shell
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(PY) -m bot run; else $(PY) -m bot shell; fi
 
 test: train
 	$(PY) -m pytest
@@ -54,6 +52,7 @@ eval: train
 
 bench: train
 	$(PY) -m bot bench
+	$(PY) -m tests.bench_telegram --users 50
 
 clean:
 	rm -rf $(VENV) models reports .pytest_cache

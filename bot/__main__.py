@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|shell|train|eval|bench`."""
+"""Command line: `python -m bot ask|shell|run|migrate|train|eval|bench`."""
 from __future__ import annotations
 
 import argparse
@@ -56,13 +56,46 @@ def cmd_ask(args) -> int:
 
 def cmd_shell(args) -> int:
     from bot.channels.shell import run_shell
-    from bot.runtime import ModelMissing, build_engine, fail
+    from bot.runtime import build_dialogue
 
-    try:
-        engine = build_engine(Settings(), background=True)
-    except ModelMissing as error:
-        fail(str(error))
-    run_shell(engine, notice=lambda text: print(text, flush=True))
+    dialogue = build_dialogue(Settings(), background=True, wait_for_model=True)
+    run_shell(dialogue, notice=lambda text: print(text, flush=True))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from telegram import Update
+
+    from bot.channels.telegram import build_application
+    from bot.runtime import build_dialogue, fail
+
+    settings = Settings()
+    if not settings.telegram_token:
+        fail("TELEGRAM_BOT_TOKEN belum diisi. Tanpa token, pakai `python -m bot shell` untuk chat di terminal.")
+    dialogue = build_dialogue(settings, background=True)
+    app = build_application(dialogue, settings.telegram_token, settings.telegram_api_base_url)
+    print(f"Lindungi berjalan ({'webhook ' + args.webhook if args.webhook else 'polling'}). Ctrl-C untuk berhenti.",
+          flush=True)
+    if args.webhook:
+        if not settings.webhook_secret:
+            fail("Mode webhook perlu TELEGRAM_WEBHOOK_SECRET (1-256 karakter A-Z, a-z, 0-9, _ dan -).")
+        from urllib.parse import urlparse
+
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                        url_path=urlparse(args.webhook).path.lstrip("/"), webhook_url=args.webhook,
+                        secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=args.poll_timeout)
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from bot.storage.database import Database
+
+    database = Database(Settings().database_url)
+    before = database.current()
+    database.migrate()
+    print(f"Skema database: {before or 'kosong'} → {database.current()}")
     return 0
 
 
@@ -98,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     shell = sub.add_parser("shell", help="chat in the terminal")
     shell.set_defaults(func=cmd_shell)
+
+    run = sub.add_parser("run", help="serve Telegram (polling, or --webhook URL)")
+    run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
+    run.add_argument("--poll-timeout", type=int, default=10, help="long-polling timeout in seconds")
+    run.set_defaults(func=cmd_run)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(func=cmd_migrate)
 
     train = sub.add_parser("train", help="train the NLU model if the data changed")
     train.add_argument("--force", action="store_true")

@@ -11,14 +11,33 @@ def _today_from_env() -> dt.date | None:
     return dt.date.fromisoformat(raw) if raw else None
 
 
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     # A fixed "today" (YYYY-MM-DD) for demos and tests of dated rules; real date when unset.
     today: dt.date | None = field(default_factory=_today_from_env)
-    telegram_token: str = field(default_factory=lambda: os.environ.get("TELEGRAM_BOT_TOKEN", ""))
-    log_level: str = field(default_factory=lambda: os.environ.get("LINDUNGI_LOG_LEVEL", "WARNING"))
+    log_level: str = field(default_factory=lambda: _env("LINDUNGI_LOG_LEVEL", "WARNING"))
+    # Conversation state, progress and the message log. SQLite file by default; PostgreSQL in
+    # production, e.g. postgresql+psycopg2://user@host/lindungi.
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///lindungi.db"))
+    telegram_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN"))
+    # Telegram's Bot API by default; a self-hosted Bot API server or a test stand-in otherwise.
+    telegram_api_base_url: str = field(
+        default_factory=lambda: _env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"))
+    # Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token, and where to listen.
+    webhook_secret: str = field(default_factory=lambda: _env("TELEGRAM_WEBHOOK_SECRET"))
+    webhook_listen: str = field(default_factory=lambda: _env("LINDUNGI_WEBHOOK_LISTEN", "127.0.0.1"))
+    webhook_port: int = field(default_factory=lambda: int(_env("LINDUNGI_WEBHOOK_PORT", "8443")))
 
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""
         fixed = self.today
         return (lambda: fixed) if fixed else dt.date.today
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """The embedded SQLite database is brought up to date on start; others need `bot migrate`."""
+        return self.database_url.startswith("sqlite")

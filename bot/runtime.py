@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import Settings
+from bot.engine.dialogue import Dialogue
 from bot.engine.engine import Engine
 from bot.knowledge import default_knowledge
+from bot.storage.database import Database, SchemaOutdated
 from bot.training import find_model, model_path
 from bot.understanding import Understanding
 
@@ -34,6 +38,27 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
     if not background:
         understanding.load()
     return Engine(understanding, default_knowledge(), settings.clock())
+
+
+def open_database(settings: Settings) -> Database:
+    """The database with an up-to-date schema (SQLite is migrated on start; others must be current)."""
+    database = Database(settings.database_url)
+    try:
+        database.ensure_schema(upgrade=settings.migrate_on_start)
+    except SchemaOutdated as error:
+        fail(str(error))
+    except SQLAlchemyError as error:
+        fail(f"Database tidak bisa dibuka ({settings.database_url.split('@')[-1]}): {error.__class__.__name__}")
+    return database
+
+
+def build_dialogue(settings: Settings, background: bool = True, wait_for_model: bool = False) -> Dialogue:
+    """The dialogue of one process: engine (model loading in the background) over the database."""
+    try:
+        engine = build_engine(settings, background=background)
+    except ModelMissing as error:
+        fail(str(error))
+    return Dialogue(engine, open_database(settings), wait_for_model=wait_for_model)
 
 
 def fail(message: str) -> NoReturn:

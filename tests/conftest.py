@@ -22,8 +22,12 @@ def knowledge():
 
 @pytest.fixture(scope="session")
 def model_path():
+    from pathlib import Path
+
     from bot.training import train
 
+    if os.environ.get("LINDUNGI_MODEL"):            # a chosen model file, e.g. while iterating
+        return Path(os.environ["LINDUNGI_MODEL"])
     return train()   # a no-op when `make test` already trained the current model
 
 
@@ -41,3 +45,57 @@ def engine(understanding, knowledge):
     from bot.engine.engine import Engine
 
     return Engine(understanding, knowledge, today=lambda: TODAY)
+
+
+# Databases -------------------------------------------------------------------------------------
+PG_ADMIN_URL = os.environ.get("LINDUNGI_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(PG_ADMIN_URL, future=True, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A migrated, empty database: a SQLite file, and PostgreSQL (a schema of its own) when reachable."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from bot.storage.database import Database
+
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'lindungi.db'}")
+        db.migrate()
+        yield db
+        db.dispose()
+        return
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: its storage tests are skipped")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    db = Database(f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}")
+    db.migrate()
+    yield db
+    db.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'drop schema "{schema}" cascade'))
+    admin.dispose()
+
+
+@pytest.fixture()
+def dialogue(engine, database):
+    from bot.engine.dialogue import Dialogue
+
+    return Dialogue(engine, database, wait_for_model=True)

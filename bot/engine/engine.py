@@ -66,9 +66,9 @@ class Engine:
         amount = understood.entity("amount")
         if understood.intent in CALCULATING_INTENTS and isinstance(amount, int) and amount >= MIN_INCOME:
             return (self._quote(understood, amount),)
-        return (self._answer(understood.intent, understood.entity_values()),)
+        return (self.answer(understood.intent, understood.entity_values()),)
 
-    def _answer(self, intent: str, entities: dict | None = None, section: str = "") -> Reply:
+    def answer(self, intent: str, entities: dict | None = None, section: str = "") -> Reply:
         return self.knowledge.answers.reply(intent, entities, self.today(), section)
 
     def _quote(self, understood: Understood, income: int) -> Reply:
@@ -84,7 +84,7 @@ class Engine:
         ][:MAX_SUGGESTIONS]
         if not guesses:
             # Nothing close: say what Lindungi can help with, and offer a person.
-            return self._answer("out_of_scope")
+            return self.answer("out_of_scope")
         buttons = [Button(labels[name], f"intent:{name}") for name in guesses]
         buttons.append(Button(self.knowledge.texts["clarify_none"], "intent:out_of_scope"))
         return Reply(self.knowledge.texts["clarify"], tuple(buttons))
@@ -94,10 +94,10 @@ class Engine:
         kind, _, rest = (data or "").partition(":")
         answers = self.knowledge.answers
         if kind == "intent" and rest in answers:
-            return (self._answer(rest),)
+            return (self.answer(rest),)
         if kind == "more":
             intent, _, section = rest.partition(":")
             if intent in answers and section in answers.answers[intent].more:
-                return (self._answer(intent, section=section),)
+                return (self.answer(intent, section=section),)
         log.info("unknown button data %r", data)
         return (Reply(self.knowledge.texts["expired_button"]),)

@@ -1,4 +1,4 @@
-"""What a user sends, as the engine sees it: typed text or a pressed button."""
+"""What a user sends, as the engine sees it: text, a pressed button, a command or something else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,4 +14,32 @@ class ButtonEvent:
     data: str
 
 
-Event = TextEvent | ButtonEvent
+@dataclass(frozen=True)
+class CommandEvent:
+    """`/start abc` → name "start", payload "abc"."""
+
+    name: str
+    payload: str = ""
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """A message the bot cannot read: sticker, photo, voice, location, …"""
+
+    kind: str
+
+
+Event = TextEvent | ButtonEvent | CommandEvent | OtherEvent
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who sent an event, on which channel, and where to answer."""
+
+    channel: str
+    user_id: str
+    chat_id: str = ""
+
+    @property
+    def chat(self) -> str:
+        return self.chat_id or self.user_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.calculator import bpu_quote, pu_quote
+from bot.calculator import bpu_prepay, bpu_quote, pu_quote
 from bot.engine.replies import Button, Reply
 from bot.knowledge import Knowledge
 from bot.knowledge.facts import month_text, percent, rupiah
@@ -104,3 +104,40 @@ def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
         lines.append(texts["estimate"])
     bases = [rates.pu_basis] + ([lowest.jp_cap.basis] if lowest.capped else [])
     return _reply(lines, bases, texts["buttons"])
+
+
+def prepay_lines(knowledge: Knowledge, income: int, today: dt.date, sector: str) -> list[str]:
+    """What paying 1/3/6/12 months ahead costs (JKK + JKM), each month at the rate in force for it."""
+    rates, texts = knowledge.rates, knowledge.texts["dialogue"]["calculator"]
+    lines = [texts["prepay_title"]]
+    for months in rates.bpu_prepay_months:
+        plan = bpu_prepay(rates, income, today, months, with_jht=False, sector=sector)
+        line = texts["prepay_line"].format(months=months, total=rupiah(plan.total))
+        if plan.discounted_months and plan.discounted_months < months:
+            line += texts["prepay_discount"].format(discounted=plan.discounted_months)
+        lines.append(line)
+    lines.append(texts["prepay_note"])
+    return lines
+
+
+def owner_quote_text(knowledge: Knowledge, wage: int, risk_class: str, size: str, today: dt.date) -> str:
+    """One employee's contributions for a known risk class and business size, program by program."""
+    rates, texts = knowledge.rates, knowledge.texts["dialogue"]["calculator"]
+    quote = pu_quote(rates, wage, risk_class, size, today)
+    lines = [texts["owner_title"].format(wage=rupiah(wage), size=texts["sizes"][size].lower(),
+                                         risk=texts["classes"][risk_class].lower())]
+    for line in quote.lines:
+        template = texts["owner_line_both"] if line.worker else texts["owner_line"]
+        lines.append(template.format(program=SHORT_NAMES[line.program], employer=rupiah(line.employer),
+                                     worker=rupiah(line.worker)))
+    lines.append(texts["owner_total"].format(employer=rupiah(quote.employer_total),
+                                             worker=rupiah(quote.worker_total)))
+    lines.append(texts["owner_programs"].format(size=texts["sizes"][size].lower(),
+                                                programs=", ".join(SHORT_NAMES[l.program] for l in quote.lines)))
+    if quote.capped:
+        lines.append(knowledge.texts["pu_quote"]["jp_cap"].format(cap=rupiah(quote.jp_cap.cap)))
+    lines.append(knowledge.texts["pu_quote"]["due"].format(day=knowledge.facts["pu_due_day"].render()))
+    if quote.estimate:
+        lines.append(knowledge.texts["pu_quote"]["estimate"])
+    bases = [rates.pu_basis] + ([quote.jp_cap.basis] if quote.capped else [])
+    return "\n".join(lines + ["Sumber: " + "; ".join(bases)])

@@ -14,10 +14,23 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to the user: plain text (adapters escape it) and optional buttons."""
+    """One message to the user: plain text (adapters escape it) and optional buttons.
+
+    `columns` lays the buttons out in rows of that many; `edit` asks the adapter to replace the
+    message whose button was pressed (lesson cards) instead of sending a new one.
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
+    columns: int = 1
+    edit: bool = False
+
+    def rows(self) -> list[tuple[Button, ...]]:
+        size = max(1, self.columns)
+        return [self.buttons[i:i + size] for i in range(0, len(self.buttons), size)]
+
+    def with_buttons(self, *extra: Button) -> "Reply":
+        return Reply(self.text, self.buttons + tuple(extra), self.columns, self.edit)
 
     def to_dict(self) -> dict:
         return {"text": self.text, "buttons": [{"label": b.label, "data": b.data} for b in self.buttons]}

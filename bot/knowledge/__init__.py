@@ -10,6 +10,7 @@ import yaml
 from bot.calculator import Rates
 from bot.knowledge.answers import AnswerBook, parse_answer, placeholders
 from bot.knowledge.facts import Fact, parse_facts
+from bot.knowledge.lessons import LessonBook, check_lesson, parse_lesson
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -20,6 +21,7 @@ class Knowledge:
     answers: AnswerBook
     rates: Rates
     texts: dict
+    lessons: LessonBook
 
 
 def _read(path: Path):
@@ -51,11 +53,17 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
                 problems.append(f"{answer.intent}: button to intent without answer {button.intent!r}")
             if not button.more and not button.intent:
                 problems.append(f"{answer.intent}: button {button.label!r} leads nowhere")
+    lessons = [parse_lesson(_read(path)) for path in sorted((data_dir / "lessons").glob("*.yml"))]
+    for lesson in lessons:
+        problems += check_lesson(lesson, facts)
+    if len({lesson.id for lesson in lessons}) != len(lessons):
+        problems.append("lessons: two modules share an id")
     if problems:
         raise ValueError("knowledge: " + "; ".join(problems))
     rates = Rates.from_dict(_read(data_dir / "rates.yml"))
     texts = _read(data_dir / "texts.yml")
-    return Knowledge(facts=facts, answers=AnswerBook(answers, facts), rates=rates, texts=texts)
+    return Knowledge(facts=facts, answers=AnswerBook(answers, facts), rates=rates, texts=texts,
+                     lessons=LessonBook(lessons, facts))
 
 
 @lru_cache(maxsize=1)

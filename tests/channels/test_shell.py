@@ -1,23 +1,35 @@
-"""The terminal chat drives the same engine: typed questions and numbered buttons."""
+"""The terminal chat drives the same dialogue: menu, typed questions, commands and numbered buttons."""
 import io
+
+import pytest
 
 from bot.channels.shell import run_shell
 
+pytestmark = pytest.mark.model
 
-def test_terminal_chat_answers_and_presses_numbered_buttons(engine):
-    stdin = io.StringIO("brp iuran bpjs tk buat pedagang sebulan\n1\n/keluar\n")
+
+def chat(dialogue, lines: str) -> str:
     stdout = io.StringIO()
-    run_shell(engine, stdin, stdout)
-    out = stdout.getvalue()
+    run_shell(dialogue, io.StringIO(lines), stdout)
+    return stdout.getvalue()
+
+
+def test_first_visit_asks_the_role_then_shows_the_menu(dialogue):
+    out = chat(dialogue, "1\n/keluar\n")
     assert "Lindungi — asisten BPJS Ketenagakerjaan" in out
-    assert "Rp16.800" in out
-    assert "[1]" in out
-    # pressing [1] showed another answer, then the chat ended politely
-    assert out.count("Lindungi: ") >= 2
+    assert "[1] Saya pekerja" in out and "[2] Saya pemilik usaha" in out
+    assert "📘 Belajar" in out and "🧮 Hitung iuran" in out
     assert out.rstrip().endswith("Sampai jumpa! Semoga selalu terlindungi.")
 
 
-def test_terminal_chat_ends_on_end_of_input(engine):
-    stdout = io.StringIO()
-    run_shell(engine, io.StringIO(""), stdout)
-    assert "Sampai jumpa" in stdout.getvalue()
+def test_questions_lessons_and_the_calculator_in_the_terminal(dialogue, knowledge):
+    first = chat(dialogue, "1\nbrp iuran bpjs tk buat pedagang sebulan\n")
+    assert "Rp16.800" in first
+    # A second session continues as a known user: the menu, a lesson card, the calculator.
+    out = chat(dialogue, "/belajar\n2\n/hitung\n1\n2\n2,5jt\n")
+    assert out.count("☰ Menu") >= 1 and "(1/" in out
+    assert "Tingkat penghasilan" in out and "bulan:" in out
+
+
+def test_terminal_chat_ends_on_end_of_input(dialogue):
+    assert "Sampai jumpa" in chat(dialogue, "")

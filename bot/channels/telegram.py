@@ -1,0 +1,198 @@
+"""Telegram adapter (python-telegram-bot 22): updates → dialogue events, replies → messages.
+
+Private chats are the product. In groups Lindungi answers only commands (pointing to a private
+chat) and messages that mention it (a plain answer, no flows). Every callback query is answered;
+all text is sent as HTML with the engine's plain text escaped; long texts are split at Telegram's
+limit; lesson cards are edited in place.
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections import defaultdict
+
+from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions,
+                      Message, Update)
+from telegram.constants import MessageEntityType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
+                          ContextTypes, Defaults, MessageHandler, filters)
+from telegram.request import HTTPXRequest
+
+from bot.engine.dialogue import COMMANDS, Dialogue
+from bot.engine.events import ButtonEvent, CommandEvent, Event, OtherEvent, TextEvent, UserRef
+from bot.engine.replies import Reply
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+CHUNK = 4000          # split below the limit, at a line break where possible
+# Message kinds the bot cannot read, by the attribute Telegram sets.
+OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "document",
+               "location", "venue", "contact", "poll", "dice", "game", "story")
+
+
+def split_text(text: str, size: int = CHUNK) -> list[str]:
+    """Plain text in pieces of at most `size` characters, cut at line breaks where possible."""
+    text = text or " "
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, size)
+        if cut <= 0:
+            cut = size
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    pieces.append(text)
+    return [piece for piece in pieces if piece.strip()] or [" "]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                 for row in reply.rows()])
+
+
+def kind_of(message: Message) -> str:
+    return next((kind for kind in OTHER_KINDS if getattr(message, kind, None)), "other")
+
+
+def command_of(text: str) -> CommandEvent:
+    """`/start@LindungiBot abc` → CommandEvent("start", "abc")."""
+    head, _, payload = text.strip().partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return CommandEvent(name, payload.strip())
+
+
+class TelegramChannel:
+    """Glue between python-telegram-bot and the dialogue; one per process."""
+
+    def __init__(self, dialogue: Dialogue):
+        self.dialogue = dialogue
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._waiting: dict[int, int] = defaultdict(int)
+
+    @property
+    def texts(self) -> dict:
+        return self.dialogue.knowledge.texts["dialogue"]
+
+    # Building -----------------------------------------------------------------------------
+    def build(self, token: str, base_url: str, rate_limit: bool = True,
+              connect_timeout: float = 10.0, read_timeout: float = 20.0) -> Application:
+        builder: ApplicationBuilder = (
+            Application.builder()
+            .token(token)
+            .base_url(base_url)
+            .request(HTTPXRequest(connection_pool_size=16, connect_timeout=connect_timeout,
+                                  read_timeout=read_timeout))
+            .get_updates_request(HTTPXRequest(connect_timeout=connect_timeout, read_timeout=read_timeout + 30))
+            .defaults(Defaults(parse_mode=ParseMode.HTML,
+                               link_preview_options=LinkPreviewOptions(is_disabled=True)))
+            .concurrent_updates(64)
+            .post_init(self.post_init)
+        )
+        if rate_limit:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        app = builder.build()
+        private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+        app.add_handler(CallbackQueryHandler(self.on_callback))
+        app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
+        app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(private & ~filters.TEXT, self.on_other))
+        mention = filters.Entity(MessageEntityType.MENTION)
+        app.add_handler(MessageHandler(groups & (filters.COMMAND | mention), self.on_group))
+        app.add_error_handler(self.on_error)
+        return app
+
+    async def post_init(self, app: Application) -> None:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
+
+    # Handlers -----------------------------------------------------------------------------
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._process(update, context, command_of(update.effective_message.text))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # An edited message is read again as what the user now means (usually a typo fixed).
+        await self._process(update, context, TextEvent(update.effective_message.text))
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.edited_message is not None:
+            return                          # an edited caption or live location: nothing to answer
+        await self._process(update, context, OtherEvent(kind_of(update.effective_message)))
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        try:
+            await query.answer()            # stop the button's spinner first, whatever follows
+        except TelegramError as error:
+            log.info("answerCallbackQuery failed: %s", error)
+        message = query.message if isinstance(query.message, Message) else None
+        if message is None or message.chat.type != "private":
+            return
+        await self._process(update, context, ButtonEvent(query.data or ""), pressed=message)
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        text = message.text or ""
+        if text.startswith("/"):
+            link = f"https://t.me/{context.bot.username}" if context.bot.username else None
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(self.texts["group_open"], url=link)]]) if link else None
+            await message.reply_text(html.escape(self.texts["group_hint"]), reply_markup=markup)
+            return
+        mention = f"@{context.bot.username}" if context.bot.username else ""
+        if not mention or mention.lower() not in text.lower():
+            return
+        question = text.replace(mention, " ").strip()
+        outcome = await asyncio.to_thread(self.dialogue.engine.handle, TextEvent(question))
+        for reply in outcome.replies:
+            for piece in split_text(reply.text):
+                await message.reply_text(html.escape(piece))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("update failed: %s", context.error.__class__.__name__, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+            try:
+                await context.bot.send_message(update.effective_chat.id, html.escape(self.texts["error"]))
+            except TelegramError:
+                log.warning("could not tell the user about the failure")
+
+    # Processing ----------------------------------------------------------------------------
+    async def _process(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event,
+                       pressed: Message | None = None) -> None:
+        chat = update.effective_chat
+        who = UserRef("telegram", str(update.effective_user.id), str(chat.id))
+        # One user's updates are handled in order; different users in parallel.
+        self._waiting[chat.id] += 1
+        try:
+            async with self._locks[chat.id]:
+                outcome = await asyncio.to_thread(self.dialogue.handle, who, event)
+                await self.deliver(context.bot, chat.id, outcome.replies, pressed)
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:
+                self._waiting.pop(chat.id, None)
+                self._locks.pop(chat.id, None)
+
+    async def deliver(self, bot, chat_id: int, replies, pressed: Message | None = None) -> None:
+        for reply in replies:
+            markup = keyboard(reply)
+            pieces = [html.escape(piece) for piece in split_text(reply.text)]
+            if reply.edit and pressed is not None and len(pieces) == 1:
+                try:
+                    await bot.edit_message_text(pieces[0], chat_id=chat_id, message_id=pressed.message_id,
+                                                reply_markup=markup)
+                    pressed = None          # one edit per press; later replies are new messages
+                    continue
+                except BadRequest as error:
+                    if "not modified" in str(error).lower():
+                        continue
+                    log.info("edit failed (%s): sending a new message", error)
+            for number, piece in enumerate(pieces, 1):
+                await bot.send_message(chat_id, piece, reply_markup=markup if number == len(pieces) else None)
+
+
+def build_application(dialogue: Dialogue, token: str, base_url: str, **options) -> Application:
+    return TelegramChannel(dialogue).build(token, base_url, **options)

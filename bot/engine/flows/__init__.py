@@ -1,0 +1,1 @@
+"""Flows: small state machines (lessons, calculator, …) driven by the dialogue."""

@@ -1,0 +1,51 @@
+"""One event being handled: who sent it, their stored state, and the parts a flow may use."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.engine.replies import Button
+
+if TYPE_CHECKING:   # flows never touch the database session or the model directly
+    from bot.engine.engine import Engine
+    from bot.knowledge import Knowledge
+    from bot.storage.models import User
+    from bot.storage.repository import Repository
+    from bot.understanding import Understood
+
+
+@dataclass
+class Turn:
+    user: "User"
+    repo: "Repository"
+    knowledge: "Knowledge"
+    answers: "Engine"
+    today: dt.date
+    understood: "Understood | None" = None
+    forgotten: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def texts(self) -> dict:
+        return self.knowledge.texts["dialogue"]
+
+    @property
+    def role(self) -> str:
+        return self.user.role or "worker"
+
+    @property
+    def data(self) -> dict:
+        return dict(self.user.data or {})
+
+    def parse(self, text: str) -> "Understood":
+        """Understand the text once per turn (flows and free questions share the result)."""
+        if self.understood is None or self.understood.text != text:
+            self.understood = self.answers.understanding.parse(text)
+        return self.understood
+
+    def set_state(self, flow: str | None, step: str | None = None, data: dict | None = None) -> None:
+        self.repo.set_state(self.user, flow, step, data)
+
+    def menu_button(self) -> Button:
+        return Button(self.texts["menu_button"], "menu")

@@ -1,0 +1,1 @@
+"""Persistence: users, conversation state, lesson progress and the message log (SQLAlchemy)."""

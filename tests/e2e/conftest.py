@@ -1,0 +1,91 @@
+"""The real python-telegram-bot Application, polling the stand-in Bot API server over loopback."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import pytest_asyncio
+
+from tests.telegram_standin import StandIn, buttons_of
+
+
+@pytest.fixture()
+def standin():
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+class Person:
+    """One Telegram user talking to the bot through the stand-in."""
+
+    def __init__(self, standin: StandIn, user_id: int, chat_id: int | None = None):
+        self.standin, self.user_id = standin, user_id
+        self.chat_id = chat_id or user_id
+
+    async def settle(self, mark: int, timeout: float = 60.0, quiet: float = 0.5) -> list[tuple[str, dict]]:
+        """Wait until the bot has acted in this chat and then gone quiet; what it did since `mark`."""
+        deadline = time.monotonic() + timeout
+        seen, last_change = mark, time.monotonic()
+        while time.monotonic() < deadline:
+            now = self.standin.activity(self.chat_id)
+            if now != seen:
+                seen, last_change = now, time.monotonic()
+            elif now > mark and time.monotonic() - last_change >= quiet:
+                break
+            await asyncio.sleep(0.02)
+        return self.standin.events(self.chat_id, mark)
+
+    async def say(self, text: str) -> list[tuple[str, dict]]:
+        mark = self.standin.activity(self.chat_id)
+        self.standin.send_text(self.user_id, text, chat_id=self.chat_id,
+                               chat_type="private" if self.chat_id == self.user_id else "group")
+        return await self.settle(mark)
+
+    async def send(self, push) -> list[tuple[str, dict]]:
+        """Push a prepared update (sticker, edit, …) and wait for the reaction."""
+        mark = self.standin.activity(self.chat_id)
+        push()
+        return await self.settle(mark)
+
+    def last(self, with_button: str | None = None) -> dict:
+        """The newest bot message (with a button whose label contains `with_button`, if given)."""
+        messages = self.standin.bot_messages(self.chat_id)
+        if with_button is not None:
+            messages = [m for m in messages if any(with_button in label for label, _ in buttons_of(m))]
+        assert messages, f"no bot message with a button {with_button!r}"
+        return max(messages, key=lambda m: m["message_id"])
+
+    async def press(self, label: str, message: dict | None = None) -> list[tuple[str, dict]]:
+        message = message or self.last(with_button=label)
+        matches = [data for text, data in buttons_of(message) if label in text]
+        assert matches, f"no button {label!r} on: {[t for t, _ in buttons_of(message)]}"
+        mark = self.standin.activity(self.chat_id)
+        self.standin.press(self.user_id, message, matches[0])
+        return await self.settle(mark)
+
+
+def texts(events) -> str:
+    return "\n---\n".join(message["text"] for _, message in events)
+
+
+@pytest_asyncio.fixture()
+async def telegram(standin, dialogue):
+    """The bot running: Application initialised, post_init called, polling the stand-in."""
+    from telegram import Update
+
+    from bot.channels.telegram import TelegramChannel
+
+    channel = TelegramChannel(dialogue)
+    app = channel.build(standin.token, standin.base_url, rate_limit=False)
+    await app.initialize()
+    await app.post_init(app)      # starting by hand skips post_init (stack notes)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    await app.start()
+    yield app
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    assert not standin.errors, standin.errors
+    assert standin.callbacks == standin.answered_callbacks, "every callback query must be answered"

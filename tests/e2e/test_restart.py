@@ -1,0 +1,78 @@
+"""`python -m bot run` as a real process against the stand-in: a full lesson, killed and restarted."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Person, texts
+
+pytestmark = [pytest.mark.model, pytest.mark.e2e]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_bot(standin, tmp_path, model_path, log) -> subprocess.Popen:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
+               DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LINDUNGI_MODEL=str(model_path),
+               LINDUNGI_TODAY="2026-11-23", RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--poll-timeout", "1"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def test_a_killed_bot_resumes_the_lesson_on_the_same_card(standin, tmp_path, model_path, knowledge):
+    lesson = knowledge.lessons["jkk"]
+    total = len(lesson.cards)
+    log = open(tmp_path / "bot.log", "wb")
+    person = Person(standin, 6001)
+
+    async def first_part():
+        events = await person.say("/start")
+        assert "Saya pekerja" in str(events[-1][1].get("reply_markup")), texts(events)
+        await person.press("Saya pekerja")
+        await person.say("/belajar")
+        await person.press(lesson.title)
+        await person.press("Lanjut")
+        events = await person.press("Lanjut")
+        assert f"(3/{total})" in events[-1][1]["text"]
+
+    async def second_part():
+        await person.say("/belajar")
+        events = await person.press("Lanjutkan belajar")
+        (kind, card), = events
+        assert kind == "send" and f"(3/{total})" in card["text"]
+        for _ in range(total - 3):
+            (_, card), = await person.press("Lanjut", card)
+        events = await person.press("Mulai kuis", card)
+        for number, question in enumerate(lesson.quiz):
+            right = next(o for o in question.options if o.correct)
+            events = await person.press(right.text, events[-1][1])
+        assert f"{len(lesson.quiz)} dari {len(lesson.quiz)}" in events[-1][1]["text"]
+
+    bot = start_bot(standin, tmp_path, model_path, log)
+    try:
+        asyncio.run(first_part())
+        stop(bot, signal.SIGKILL)                     # no chance to save anything on the way out
+        bot = start_bot(standin, tmp_path, model_path, log)
+        asyncio.run(second_part())
+    finally:
+        stop(bot)
+        log.close()
+    output = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert not standin.errors, standin.errors
