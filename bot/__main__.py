@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|shell|run|migrate|train|eval|bench`."""
+"""Command line: `python -m bot ask|shell|run|applications|migrate|train|eval|bench`."""
 from __future__ import annotations
 
 import argparse
@@ -89,6 +89,33 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_applications(args) -> int:
+    from bot.enrolment.status import StatusError, change_status
+    from bot.knowledge import default_knowledge
+    from bot.runtime import fail, open_database
+    from bot.storage.models import Application
+    from bot.storage.repository import Repository
+
+    database = open_database(Settings())
+    with database.transaction() as session:
+        repo = Repository(session)
+        if args.action == "set-status":
+            try:
+                app = change_status(repo, default_knowledge(), args.reference, args.status, args.reason or "")
+            except StatusError as error:
+                fail(str(error))
+            print(f"{app.reference}: {app.status}" + (f" ({app.status_reason})" if app.status_reason else ""))
+            return 0
+        rows = session.query(Application).filter(Application.status != "draft").order_by(Application.id).all()
+        for app in rows:
+            when = app.submitted_at.date().isoformat() if app.submitted_at else "-"
+            print(f"{app.reference}  {app.status:<12} {when}  {app.regency or '-'}, {app.province or '-'}  "
+                  f"{app.occupation or '-'}")
+        if not rows:
+            print("Belum ada pendaftaran.")
+    return 0
+
+
 def cmd_migrate(args) -> int:
     from bot.storage.database import Database
 
@@ -136,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
     run.add_argument("--poll-timeout", type=int, default=10, help="long-polling timeout in seconds")
     run.set_defaults(func=cmd_run)
+
+    apps = sub.add_parser("applications", help="list applications or change one's status")
+    apps_sub = apps.add_subparsers(dest="action", required=True)
+    apps_sub.add_parser("list", help="submitted applications (no personal data)")
+    set_status = apps_sub.add_parser("set-status", help="change a status; the applicant is told in the chat")
+    set_status.add_argument("reference", help="e.g. LDG-2026-000123")
+    set_status.add_argument("status", choices=["diajukan", "diverifikasi", "aktif", "ditolak"])
+    set_status.add_argument("--reason", help="required for ditolak")
+    apps.set_defaults(func=cmd_applications)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(func=cmd_migrate)

@@ -22,7 +22,11 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("LINDUNGI_LOG_LEVEL", "WARNING"))
     # Conversation state, progress and the message log. SQLite file by default; PostgreSQL in
     # production, e.g. postgresql+psycopg2://user@host/lindungi.
-    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///lindungi.db"))
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite:///var/lindungi.db"))
+    # Where the embedded defaults live (SQLite file, generated secret key).
+    data_dir: str = field(default_factory=lambda: _env("LINDUNGI_DATA_DIR", "var"))
+    # Key for personal data at rest (Fernet) and lookup hashes (HMAC); generated into data_dir if unset.
+    secret_key: str = field(default_factory=lambda: _env("LINDUNGI_SECRET_KEY"))
     telegram_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN"))
     # Telegram's Bot API by default; a self-hosted Bot API server or a test stand-in otherwise.
     telegram_api_base_url: str = field(

@@ -1,7 +1,20 @@
-"""Personal data protection: masking identity data before anything is logged or shown to staff."""
+"""Personal data protection (UU 27/2022): encryption at rest, keyed hashes, masking.
+
+NIK, name, birth date and phone are stored only as Fernet tokens; duplicates are found through an
+HMAC of the NIK, never by decrypting. Everything shown to staff or written to a log is masked.
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 import re
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # A NIK is 16 digits; people type it with spaces, dots or dashes between groups.
 _NIK = re.compile(r"(?<!\d)(\d[\s.-]?){15}\d(?!\d)")
@@ -13,20 +26,72 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 def mask_digits(value: str, keep_start: int, keep_end: int) -> str:
     digits = [i for i, ch in enumerate(value) if ch.isdigit()]
     hidden = set(digits[keep_start:len(digits) - keep_end])
-    return "".join("•" if i in hidden else ch for i, ch in enumerate(value))
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
 
 
 def mask_nik(nik: str) -> str:
-    """`32•••••••••••001` — the region code's first two digits and the last three."""
-    return mask_digits(nik, 2, 3)
+    """`3201********0001`: the region code and the last four digits."""
+    return mask_digits(nik, 4, 4)
 
 
 def mask_phone(phone: str) -> str:
-    return mask_digits(phone, 4, 2)
+    """`0812*****890`: the operator prefix and the last three digits."""
+    return mask_digits(phone, 4, 3)
+
+
+def mask_name(name: str) -> str:
+    """`Siti A.`: the first name and the initials of the others."""
+    words = (name or "").split()
+    if not words:
+        return ""
+    return " ".join([words[0]] + [w[0].upper() + "." for w in words[1:]])
 
 
 def mask_text(text: str) -> str:
     """The text with every NIK, phone number and e-mail address in it masked."""
     text = _NIK.sub(lambda m: mask_nik(m.group(0)), text or "")
     text = _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
-    return _EMAIL.sub(lambda m: m.group(0)[0] + "•••@" + m.group(0).split("@", 1)[1], text)
+    return _EMAIL.sub(lambda m: m.group(0)[0] + "***@" + m.group(0).split("@", 1)[1], text)
+
+
+class Vault:
+    """Encrypts personal fields and computes lookup hashes with keys derived from one secret."""
+
+    def __init__(self, secret: bytes):
+        if len(secret) < 32:
+            raise ValueError("the secret key must be at least 32 bytes")
+
+        def derive(purpose: bytes) -> bytes:
+            return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive(b"lindungi fernet")))
+        self._hmac_key = derive(b"lindungi lookup hash")
+
+    @classmethod
+    def from_settings(cls, key: str, data_dir: Path) -> "Vault":
+        """LINDUNGI_SECRET_KEY if set; else a key generated once into the data directory (0600)."""
+        if key:
+            return cls(key.encode())
+        path = Path(data_dir) / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(base64.urlsafe_b64encode(os.urandom(48)))
+        return cls(path.read_bytes().strip())
+
+    def encrypt(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken as error:
+            raise ValueError("personal data could not be decrypted (wrong LINDUNGI_SECRET_KEY?)") from error
+
+    def lookup_hash(self, value: str) -> str:
+        return hmac.new(self._hmac_key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.engine.dialogue import Dialogue
 from bot.engine.engine import Engine
 from bot.knowledge import default_knowledge
+from bot.privacy import Vault
 from bot.storage.database import Database, SchemaOutdated
 from bot.training import find_model, model_path
 from bot.understanding import Understanding
@@ -58,7 +59,14 @@ def build_dialogue(settings: Settings, background: bool = True, wait_for_model: 
         engine = build_engine(settings, background=background)
     except ModelMissing as error:
         fail(str(error))
-    return Dialogue(engine, open_database(settings), wait_for_model=wait_for_model)
+    return Dialogue(engine, open_database(settings), open_vault(settings), wait_for_model=wait_for_model)
+
+
+def open_vault(settings: Settings) -> Vault:
+    try:
+        return Vault.from_settings(settings.secret_key, Path(settings.data_dir))
+    except (OSError, ValueError) as error:
+        fail(f"Kunci data pribadi tidak bisa dibuka: {error}. Periksa LINDUNGI_SECRET_KEY atau LINDUNGI_DATA_DIR.")
 
 
 def fail(message: str) -> NoReturn:

@@ -38,6 +38,7 @@ async def run(users: int) -> None:
 
     from bot.channels.telegram import TelegramChannel
     from bot.engine.dialogue import Dialogue
+    from bot.privacy import Vault
     from bot.runtime import build_engine
     from bot.storage.database import Database
     from tests.telegram_standin import StandIn, buttons_of
@@ -49,7 +50,7 @@ async def run(users: int) -> None:
     database = Database(f"sqlite:///{workdir}/bench.db")
     database.migrate()
     standin = StandIn().start()
-    channel = TelegramChannel(Dialogue(engine, database))
+    channel = TelegramChannel(Dialogue(engine, database, Vault(os.urandom(32))))
     app = channel.build(standin.token, standin.base_url, rate_limit=False)
     await app.initialize()
     await app.post_init(app)

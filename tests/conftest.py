@@ -94,8 +94,15 @@ def database(request, tmp_path):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def vault():
+    from bot.privacy import Vault
+
+    return Vault(os.urandom(32))
+
+
 @pytest.fixture()
-def dialogue(engine, database):
+def dialogue(engine, database, vault):
     from bot.engine.dialogue import Dialogue
 
-    return Dialogue(engine, database, wait_for_model=True)
+    return Dialogue(engine, database, vault, wait_for_model=True)

@@ -1,11 +1,13 @@
 """Terminal chat: the same dialogue as Telegram, with numbered buttons. Ctrl-D or /keluar quits."""
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Callable, TextIO
 
 from bot.engine.dialogue import Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, Event, TextEvent, UserRef
+from bot.engine.outbox import deliver_pending
 from bot.engine.replies import Reply
 
 WELCOME = (
@@ -19,6 +21,8 @@ SHELL_USER = UserRef("shell", "local")
 
 def render(reply: Reply) -> str:
     lines = [reply.text]
+    if reply.contact_button:
+        lines.append("  (Di Telegram ada tombol untuk mengirim nomor HP. Di sini, ketik nomornya.)")
     for number, button in enumerate(reply.buttons, 1):
         lines.append(f"  [{number}] {button.label}")
     return "\n".join(lines)
@@ -46,9 +50,17 @@ def run_shell(dialogue: Dialogue, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         # Every choice shown in this turn stays selectable by its number.
         return tuple(b for r in outcome.replies for b in r.buttons)
 
+    def deliver_outbox() -> None:
+        """Messages queued for this user (status changes, reminders) appear before the prompt."""
+        async def send(_chat: str, reply: Reply) -> None:
+            say("Lindungi: " + render(reply))
+
+        asyncio.run(deliver_pending(dialogue.database, who.channel, send, chat_id=who.chat))
+
     say(WELCOME)
     buttons = show(CommandEvent("menu") if dialogue.known(who) else CommandEvent("start"))
     while True:
+        deliver_outbox()
         stdout.write(PROMPT)
         stdout.flush()
         line = stdin.readline()

@@ -12,8 +12,8 @@ import html
 import logging
 from collections import defaultdict
 
-from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions,
-                      Message, Update)
+from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
+                      LinkPreviewOptions, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update)
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
@@ -21,8 +21,9 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 from telegram.request import HTTPXRequest
 
 from bot.engine.dialogue import COMMANDS, Dialogue
-from bot.engine.events import ButtonEvent, CommandEvent, Event, OtherEvent, TextEvent, UserRef
-from bot.engine.replies import Reply
+from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
+from bot.engine.outbox import deliver_pending, run_housekeeping
+from bot.engine.replies import Button, Reply
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,12 @@ def split_text(text: str, size: int = CHUNK) -> list[str]:
     return [piece for piece in pieces if piece.strip()] or [" "]
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply):
+    if reply.contact_button:
+        return ReplyKeyboardMarkup([[KeyboardButton(reply.contact_button, request_contact=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
@@ -70,10 +76,13 @@ def command_of(text: str) -> CommandEvent:
 class TelegramChannel:
     """Glue between python-telegram-bot and the dialogue; one per process."""
 
-    def __init__(self, dialogue: Dialogue):
+    def __init__(self, dialogue: Dialogue, outbox_interval: float = 2.0, housekeeping_interval: float = 60.0):
         self.dialogue = dialogue
+        self.outbox_interval = outbox_interval
+        self.housekeeping_interval = housekeeping_interval
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: dict[int, int] = defaultdict(int)
+        self._tasks: list[asyncio.Task] = []
 
     @property
     def texts(self) -> dict:
@@ -100,15 +109,44 @@ class TelegramChannel:
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
+        app.add_handler(MessageHandler(private & filters.CONTACT, self.on_contact))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & ~filters.TEXT, self.on_other))
         mention = filters.Entity(MessageEntityType.MENTION)
         app.add_handler(MessageHandler(groups & (filters.COMMAND | mention), self.on_group))
         app.add_error_handler(self.on_error)
+        app.post_stop = self.post_stop
         return app
 
     async def post_init(self, app: Application) -> None:
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
+        self.dialogue.bot_username = app.bot.username or ""
+        # Messages the bot sends on its own (status changes, reminders) and the periodic chores.
+        self._tasks = [asyncio.create_task(self._outbox_loop(app)), asyncio.create_task(self._housekeeping_loop())]
+
+    async def post_stop(self, app: Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    async def _outbox_loop(self, app: Application) -> None:
+        async def send(chat_id: str, reply: Reply) -> None:
+            await self.deliver(app.bot, int(chat_id), [reply])
+
+        while True:
+            try:
+                await deliver_pending(self.dialogue.database, "telegram", send)
+            except Exception:                       # keep delivering later; never kill the bot
+                log.exception("outbox delivery failed")
+            await asyncio.sleep(self.outbox_interval)
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(run_housekeeping, self.dialogue)
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(self.housekeeping_interval)
 
     # Handlers -----------------------------------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,6 +155,11 @@ class TelegramChannel:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # An edited message is read again as what the user now means (usually a typo fixed).
         await self._process(update, context, TextEvent(update.effective_message.text))
+
+    async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        contact = update.effective_message.contact
+        own = contact.user_id is not None and contact.user_id == update.effective_user.id
+        await self._process(update, context, ContactEvent(contact.phone_number, own))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.edited_message is not None:

@@ -11,11 +11,12 @@ import logging
 from typing import Callable
 
 from bot.engine.engine import MIN_INCOME, Engine, Outcome
-from bot.engine.events import ButtonEvent, CommandEvent, Event, OtherEvent, TextEvent, UserRef
-from bot.engine.flows import calculator, home, lessons
+from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
+                               UserRef)
+from bot.engine.flows import account, business, calculator, enrolment, home, lessons
 from bot.engine.replies import Reply
 from bot.engine.turn import Turn
-from bot.privacy import mask_text
+from bot.privacy import Vault, mask_digits, mask_text
 from bot.storage.database import Database
 from bot.storage.repository import Repository
 
@@ -30,19 +31,34 @@ COMMANDS = {
     "status": "Status pendaftaran",
     "bantuan": "Yang bisa Lindungi bantu",
     "batal": "Hentikan langkah yang berjalan",
+    "pekerjaku": "Pekerja yang mendaftar lewat usaha Anda",
+    "datasaya": "Data Anda yang kami simpan",
+    "hapusdata": "Hapus data Anda",
 }
 LONG_TEXT = 1000
+# Enrolment steps whose typed answers are identity data: the log keeps a masked placeholder.
+PERSONAL_STEPS = ("nik", "name", "birth_date", "phone")
 # Answers that are really actions when typed at the menu.
-ACTION_INTENTS = ("start_learning", "delete_my_data", "calculate_contribution")
+ACTION_INTENTS = ("start_learning", "delete_my_data", "calculate_contribution", "start_enrolment",
+                  "enrolment_status")
+
+
+def _loggable(value):
+    """Entity values for the log: a long number (a NIK or phone read as an amount) is masked."""
+    if isinstance(value, (int, float)) and abs(value) >= 100_000_000:
+        return mask_digits(str(int(value)), 4, 3)
+    return mask_text(value) if isinstance(value, str) else value
 
 
 class Dialogue:
-    def __init__(self, engine: Engine, database: Database, wait_for_model: bool = False,
-                 today: Callable[[], dt.date] | None = None):
+    def __init__(self, engine: Engine, database: Database, vault: Vault, wait_for_model: bool = False,
+                 today: Callable[[], dt.date] | None = None, bot_username: str = ""):
         self.engine = engine
         self.database = database
+        self.vault = vault
         self.wait_for_model = wait_for_model
         self.today = today or engine.today
+        self.bot_username = bot_username      # set by the Telegram adapter once it knows it
 
     @property
     def knowledge(self):
@@ -59,7 +75,8 @@ class Dialogue:
             repo = Repository(session)
             user = repo.user(who.channel, who.user_id, who.chat)
             flow, step = user.flow, user.step
-            turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today())
+            turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today(),
+                        vault=self.vault, bot_username=self.bot_username)
             replies = tuple(self._dispatch(turn, event))
             if not turn.forgotten:
                 self._log(turn, event, flow, step, replies)
@@ -71,13 +88,19 @@ class Dialogue:
             return self._command(turn, event.name.lower(), event.payload)
         if isinstance(event, ButtonEvent):
             return self._button(turn, event.data or "")
+        if isinstance(event, ContactEvent):
+            return enrolment.on_contact(turn, event.phone, event.own)
         if isinstance(event, OtherEvent):
             return self._with_resume(turn, [Reply(turn.texts["not_text"])])
         return self._text(turn, (event.text or "").strip())
 
     def _command(self, turn: Turn, name: str, payload: str) -> list[Reply]:
         if name == "start":
-            return home.welcome(turn, payload.strip())
+            replies = home.welcome(turn, payload.strip())
+            invited = turn.repo.business_by_code(payload.strip()) if payload.strip() else None
+            if invited is not None:
+                replies.insert(0, Reply(turn.knowledge.texts["enrolment"]["invited"].format(business=invited.name)))
+            return replies
         if name == "menu":
             return [home.menu(turn)]
         if name == "belajar":
@@ -88,6 +111,12 @@ class Dialogue:
             return self._go(turn, "enrol")
         if name == "status":
             return self._go(turn, "status")
+        if name == "pekerjaku":
+            return business.my_workers(turn)
+        if name == "datasaya":
+            return [account.my_data(turn)]
+        if name == "hapusdata":
+            return [home.confirm_delete(turn)]
         if name == "bantuan":
             return [home.help_text(turn)]
         if name == "batal":
@@ -112,8 +141,24 @@ class Dialogue:
                 return replies
         if kind == "calc":
             return calculator.on_button(turn, data)
+        if kind == "enrol":
+            if data == "enrol:owner:business":
+                return business.start(turn)
+            if data == "enrol:owner:workers":
+                return business.my_workers(turn)
+            return enrolment.on_button(turn, data)
+        if kind == "biz":
+            return business.on_button(turn, data)
+        if data == "pay:remind":
+            return [account.payment_reminders_on(turn)]
         if kind == "cancel":
-            return home.cancelled(turn) if rest == "yes" else [self._resume(turn)]
+            if rest == "ask":
+                return [home.cancel(turn)]
+            if rest == "yes":
+                if turn.user.flow == enrolment.FLOW:
+                    enrolment.discard(turn)
+                return home.cancelled(turn)
+            return [self._resume(turn)]
         if data == "privacy:delete":
             return [home.confirm_delete(turn)]
         if data == "privacy:delete:yes":
@@ -134,7 +179,11 @@ class Dialogue:
             return [calculator.start(turn)]
         if target == "privacy":
             return [home.privacy(turn)]
-        intents = {"enrol": "start_enrolment", "status": "enrolment_status", "handoff": "human_handoff"}
+        if target == "enrol":
+            return enrolment.start(turn)
+        if target == "status":
+            return [account.status(turn)]
+        intents = {"handoff": "human_handoff"}
         if target in intents:
             return self._with_resume(turn, [self.engine.answer(intents[target])])
         return [home.menu(turn)]
@@ -144,14 +193,20 @@ class Dialogue:
             return lessons.resume(turn)
         if turn.user.flow == calculator.FLOW:
             return calculator.ask(turn)
+        if turn.user.flow == enrolment.FLOW:
+            return enrolment.ask(turn)
+        if turn.user.flow == business.FLOW:
+            return business.ask(turn)
         return Reply(turn.texts["nothing_to_resume"], (turn.menu_button(),))
 
     # Text ----------------------------------------------------------------------------------
     def _text(self, turn: Turn, text: str) -> list[Reply]:
         if not text:
             return [Reply(self.knowledge.texts["empty_text"])]
-        if turn.user.flow == calculator.FLOW:
-            replies = calculator.on_text(turn, text)
+        flows = {calculator.FLOW: calculator.on_text, enrolment.FLOW: enrolment.on_text,
+                 business.FLOW: business.on_text}
+        if turn.user.flow in flows:
+            replies = flows[turn.user.flow](turn, text)
             if replies is not None:
                 return replies
         if not self.wait_for_model and not getattr(self.engine.understanding, "ready", True):
@@ -170,6 +225,10 @@ class Dialogue:
                 return [lessons.menu(turn)]
             if intent == "delete_my_data":
                 return [home.confirm_delete(turn)]
+            if intent == "start_enrolment":
+                return enrolment.start(turn)
+            if intent == "enrolment_status":
+                return [account.status(turn)]
             if not (isinstance(amount, int) and amount >= MIN_INCOME):
                 return [calculator.start(turn)]
         return list(self.engine.replies_for(understood))
@@ -191,13 +250,19 @@ class Dialogue:
             kind, text = "button", event.data
         elif isinstance(event, CommandEvent):
             kind, text = "command", f"/{event.name} {event.payload}".strip()
+        elif isinstance(event, ContactEvent):
+            kind, text = "contact", event.phone
         else:
             kind, text = event.kind[:16], ""
         fields = {}
         if understood is not None and kind == "text":
             fields = {"intent": understood.intent, "confidence": round(understood.confidence, 4),
-                      "entities": [{"entity": e["entity"], "value": e["value"]} for e in understood.entities]}
+                      "entities": [{"entity": e["entity"], "value": _loggable(e["value"])}
+                                   for e in understood.entities]}
+        if flow == enrolment.FLOW and step in PERSONAL_STEPS and kind in ("text", "contact"):
+            text = f"[{step}: {mask_digits(text, 4, 3)}]" if step in ("nik", "phone") else f"[{step} disembunyikan]"
         turn.repo.log(turn.user, "in", kind, mask_text(text), flow=flow, step=step, **fields)
         for reply in replies:
-            turn.repo.log(turn.user, "out", "edit" if reply.edit else "reply", mask_text(reply.text),
+            shown = "[berisi data pribadi, disembunyikan]" if reply.private else mask_text(reply.text)
+            turn.repo.log(turn.user, "out", "edit" if reply.edit else "reply", shown,
                           flow=turn.user.flow, step=turn.user.step)

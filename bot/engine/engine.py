@@ -24,6 +24,8 @@ CALCULATING_INTENTS = ("contribution_bpu", "contribution_pu", "calculate_contrib
 NOT_SUGGESTED = ("nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope")
 # Smaller sums are contribution figures people quote ("iuran 16.800 itu apa aja"), not incomes.
 MIN_INCOME = 100_000
+# Larger "amounts" are identity or phone numbers read as figures, never an income.
+MAX_INCOME = 1_000_000_000
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
@@ -64,7 +66,8 @@ class Engine:
         if understood.is_fallback:
             return (self._clarify(understood),)
         amount = understood.entity("amount")
-        if understood.intent in CALCULATING_INTENTS and isinstance(amount, int) and amount >= MIN_INCOME:
+        if (understood.intent in CALCULATING_INTENTS and isinstance(amount, int)
+                and MIN_INCOME <= amount <= MAX_INCOME):
             return (self._quote(understood, amount),)
         return (self.answer(understood.intent, understood.entity_values()),)
 

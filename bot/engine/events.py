@@ -29,7 +29,15 @@ class OtherEvent:
     kind: str
 
 
-Event = TextEvent | ButtonEvent | CommandEvent | OtherEvent
+@dataclass(frozen=True)
+class ContactEvent:
+    """A shared contact: the phone number, and whether it is the sender's own."""
+
+    phone: str
+    own: bool
+
+
+Event = TextEvent | ButtonEvent | CommandEvent | OtherEvent | ContactEvent
 
 
 @dataclass(frozen=True)

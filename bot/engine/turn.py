@@ -10,6 +10,7 @@ from bot.engine.replies import Button
 if TYPE_CHECKING:   # flows never touch the database session or the model directly
     from bot.engine.engine import Engine
     from bot.knowledge import Knowledge
+    from bot.privacy import Vault
     from bot.storage.models import User
     from bot.storage.repository import Repository
     from bot.understanding import Understood
@@ -22,6 +23,8 @@ class Turn:
     knowledge: "Knowledge"
     answers: "Engine"
     today: dt.date
+    vault: "Vault | None" = None
+    bot_username: str = ""          # for invite links (t.me/<bot>?start=<code>); empty in the terminal
     understood: "Understood | None" = None
     forgotten: bool = False
     extra: dict = field(default_factory=dict)
@@ -37,6 +40,13 @@ class Turn:
     @property
     def data(self) -> dict:
         return dict(self.user.data or {})
+
+    @property
+    def model_ready(self) -> bool:
+        return getattr(self.answers.understanding, "ready", True)
+
+    def fact(self, name: str) -> str:
+        return self.knowledge.facts[name].render()
 
     def parse(self, text: str) -> "Understood":
         """Understand the text once per turn (flows and free questions share the result)."""

@@ -75,3 +75,77 @@ class MessageLog(Base):
     entities = Column(JSON)
     flow = Column(String(32))
     step = Column(String(32))
+
+
+class Business(Base):
+    """A business an owner registered, with the invite code its workers enrol through."""
+
+    __tablename__ = "businesses"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    owner_id = Column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    name = Column(String(120), nullable=False)
+    sector = Column(String(32), nullable=False)
+    workers = Column(Integer, nullable=False)
+    size = Column(String(16), nullable=False)               # mikro | kecil | menengah | besar
+    invite_code = Column(String(32), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class Application(Base):
+    """A BPU membership application, from consent (draft) to a decision.
+
+    NIK, name, birth date and phone are Fernet tokens (bot/privacy.py); `nik_hash` is an HMAC used
+    to find duplicates without decrypting anything. After a deletion request only the anonymous
+    columns remain (status, dates, province), for the counts.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_status_created", "status", "created_at"),)
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    reference = Column(String(24), unique=True)              # LDG-2026-000123, set on submit
+    user_id = Column(BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    business_id = Column(BigId, ForeignKey("businesses.id", ondelete="SET NULL"), index=True)
+    status = Column(String(16), nullable=False, default="draft")
+    status_reason = Column(Text)
+    nik_token = Column(Text)
+    nik_hash = Column(String(64), index=True)
+    name_token = Column(Text)
+    birth_date_token = Column(Text)
+    gender = Column(String(1))
+    phone_token = Column(Text)
+    province = Column(String(64), index=True)
+    regency = Column(String(64))
+    occupation = Column(String(64), index=True)
+    income = Column(BigInteger)
+    income_base = Column(BigInteger)                         # the BPU income level's base
+    with_jht = Column(Integer)                               # 1 / 0 / NULL (not asked yet)
+    payment_months = Column(Integer)
+    monthly_amount = Column(BigInteger)                      # as quoted on submit
+    reminder_opt_in = Column(Integer, nullable=False, default=0)
+    reminded_at = Column(DateTime(timezone=True))
+    payment_reminder_opt_in = Column(Integer, nullable=False, default=0)
+    payment_reminded_month = Column(String(7))               # YYYY-MM of the last payment reminder
+    consented_at = Column(DateTime(timezone=True))
+    submitted_at = Column(DateTime(timezone=True))
+    decided_at = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now, index=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=now, onupdate=now)
+
+
+class Outbox(Base):
+    """Messages the bot sends on its own (status changes, reminders), delivered by the running bot."""
+
+    __tablename__ = "outbox"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    chat_id = Column(String(64), nullable=False)
+    channel = Column(String(16), nullable=False)
+    kind = Column(String(24), nullable=False)                # status | reminder | payment_reminder
+    text = Column(Text, nullable=False)
+    buttons = Column(JSON)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    sent_at = Column(DateTime(timezone=True), index=True)
+    attempts = Column(Integer, nullable=False, default=0)

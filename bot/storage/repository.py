@@ -1,11 +1,17 @@
 """What the dialogue needs from storage, over one transaction's session."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import datetime as dt
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import LessonProgress, MessageLog, User, now
+from bot.storage.models import Application, Business, LessonProgress, MessageLog, Outbox, User, now
+
+ACTIVE_STATUSES = ("diajukan", "diverifikasi", "aktif")
+PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
+                    "regency", "occupation", "income", "income_base", "status_reason")
 
 
 class Repository:
@@ -40,9 +46,22 @@ class Repository:
         user.data = dict(data or {})     # a new dict, so the JSON column is written
 
     def forget(self, user: User) -> None:
-        """Delete everything kept about the user: log, progress and the user row."""
+        """Delete the user's personal data: log, progress, outbox, drafts, businesses and the user row.
+
+        Submitted applications stay only as anonymous rows (status, dates, province) for the counts.
+        """
         self.session.execute(delete(MessageLog).where(MessageLog.user_id == user.id))
         self.session.execute(delete(LessonProgress).where(LessonProgress.user_id == user.id))
+        self.session.execute(delete(Outbox).where(Outbox.user_id == user.id))
+        self.session.execute(delete(Application).where(Application.user_id == user.id,
+                                                       Application.status == "draft"))
+        self.session.execute(update(Application).where(Application.user_id == user.id)
+                             .values(user_id=None, business_id=None, **{c: None for c in PERSONAL_COLUMNS}))
+        owned = [b.id for b in self.businesses_of(user)]
+        if owned:
+            self.session.execute(update(Application).where(Application.business_id.in_(owned))
+                                 .values(business_id=None))
+        self.session.execute(delete(Business).where(Business.owner_id == user.id))
         self.session.delete(user)
 
     # Lessons -------------------------------------------------------------------------------
@@ -69,3 +88,102 @@ class Repository:
     def history(self, user: User) -> list[MessageLog]:
         query = select(MessageLog).where(MessageLog.user_id == user.id).order_by(MessageLog.id)
         return list(self.session.execute(query).scalars())
+
+    # Applications --------------------------------------------------------------------------
+    def draft(self, user: User) -> Application | None:
+        query = select(Application).where(Application.user_id == user.id, Application.status == "draft")
+        return self.session.execute(query.order_by(Application.id.desc())).scalars().first()
+
+    def new_draft(self, user: User, business_id: int | None) -> Application:
+        application = Application(user_id=user.id, business_id=business_id, status="draft", consented_at=now(),
+                                  reminder_opt_in=0, payment_reminder_opt_in=0)
+        self.session.add(application)
+        self.session.flush()
+        return application
+
+    def application(self, application_id: int) -> Application | None:
+        return self.session.get(Application, application_id)
+
+    def by_reference(self, reference: str) -> Application | None:
+        query = select(Application).where(Application.reference == reference.strip().upper())
+        return self.session.execute(query).scalar_one_or_none()
+
+    def nik_in_use(self, nik_hash: str, except_id: int | None = None) -> bool:
+        query = select(func.count()).select_from(Application).where(
+            Application.nik_hash == nik_hash, Application.status.in_(ACTIVE_STATUSES))
+        if except_id is not None:
+            query = query.where(Application.id != except_id)
+        return bool(self.session.execute(query).scalar())
+
+    def applications_of(self, user: User) -> list[Application]:
+        query = select(Application).where(Application.user_id == user.id).order_by(Application.id)
+        return list(self.session.execute(query).scalars())
+
+    def delete_application(self, application: Application) -> None:
+        self.session.delete(application)
+
+    def submit(self, application: Application, today: dt.date) -> str:
+        application.reference = f"LDG-{today.year}-{application.id:06d}"
+        application.status = "diajukan"
+        application.submitted_at = now()
+        return application.reference
+
+    def drafts_to_remind(self, older_than: dt.datetime) -> list[Application]:
+        query = select(Application).where(Application.status == "draft", Application.reminder_opt_in == 1,
+                                          Application.reminded_at.is_(None), Application.updated_at < older_than)
+        return list(self.session.execute(query).scalars())
+
+    def payment_reminders_due(self, month: str) -> list[Application]:
+        query = select(Application).where(
+            Application.status == "aktif", Application.payment_reminder_opt_in == 1,
+            (Application.payment_reminded_month.is_(None)) | (Application.payment_reminded_month != month))
+        return list(self.session.execute(query).scalars())
+
+    def expire_personal_data(self, decided_before: dt.datetime) -> int:
+        """Anonymise applications decided longer ago than the retention period."""
+        result = self.session.execute(
+            update(Application).where(Application.decided_at < decided_before, Application.nik_token.is_not(None))
+            .values(**{c: None for c in PERSONAL_COLUMNS}))
+        return result.rowcount or 0
+
+    # Businesses ----------------------------------------------------------------------------
+    def add_business(self, owner: User, **fields) -> Business:
+        business = Business(owner_id=owner.id, **fields)
+        self.session.add(business)
+        self.session.flush()
+        return business
+
+    def business_by_code(self, code: str) -> Business | None:
+        query = select(Business).where(Business.invite_code == (code or "").strip())
+        return self.session.execute(query).scalar_one_or_none()
+
+    def businesses_of(self, owner: User) -> list[Business]:
+        query = select(Business).where(Business.owner_id == owner.id).order_by(Business.id)
+        return list(self.session.execute(query).scalars())
+
+    def applications_for_businesses(self, business_ids: list[int]) -> list[Application]:
+        if not business_ids:
+            return []
+        query = select(Application).where(Application.business_id.in_(business_ids),
+                                          Application.status != "draft").order_by(Application.id)
+        return list(self.session.execute(query).scalars())
+
+    # Outbox --------------------------------------------------------------------------------
+    def enqueue(self, user: User, kind: str, text: str, buttons: list[dict] | None = None) -> Outbox:
+        message = Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind=kind, text=text,
+                         buttons=buttons or [], attempts=0)
+        self.session.add(message)
+        return message
+
+    def pending(self, channel: str, limit: int = 50, chat_id: str | None = None) -> list[Outbox]:
+        query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.channel == channel)
+        if chat_id is not None:
+            query = query.where(Outbox.chat_id == chat_id)
+        query = query.order_by(Outbox.id).limit(limit)
+        if self._lock:
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.execute(query).scalars())
+
+    def count_messages(self, user: User) -> int:
+        query = select(func.count()).select_from(MessageLog).where(MessageLog.user_id == user.id)
+        return int(self.session.execute(query).scalar() or 0)

@@ -24,14 +24,14 @@ def press(dialogue, replies, label, who=WHO):
     raise AssertionError(f"no button {label!r} in {[b.label for r in replies for b in r.buttons]}")
 
 
-def test_a_restart_resumes_on_the_same_card(dialogue, engine, database, knowledge):
+def test_a_restart_resumes_on_the_same_card(dialogue, engine, database, knowledge, vault):
     lesson = knowledge.lessons["jht"]
     replies = say(dialogue, ButtonEvent("l:jht"))
     replies = press(dialogue, replies, "Lanjut")
     replies = press(dialogue, replies, "Lanjut")
     assert f"(3/{len(lesson.cards)})" in replies[0].text
 
-    restarted = Dialogue(engine, database)          # a new process: nothing kept in memory
+    restarted = Dialogue(engine, database, vault)          # a new process: nothing kept in memory
     replies = say(restarted, CommandEvent("belajar"))
     replies = press(restarted, replies, "Lanjutkan belajar")
     assert f"(3/{len(lesson.cards)})" in replies[0].text

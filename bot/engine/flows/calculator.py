@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.amounts import parse_amount
 from bot.engine.quotes import bpu_quote_reply, owner_quote_text, prepay_lines, pu_quote_reply
+from bot.engine.flows.fields import retry
 from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
 from bot.knowledge.facts import rupiah
@@ -108,14 +109,9 @@ def on_text(turn: Turn, text: str) -> list[Reply] | None:
 
 
 def _retry(turn: Turn, state: dict, message: str) -> list[Reply]:
-    """Say what is expected; after the second miss, explain the field and offer help or a way out."""
-    state["tries"] = int(state.get("tries", 0)) + 1
-    turn.set_state(FLOW, "income", state)
-    if state["tries"] >= 2:
-        texts = turn.texts
-        buttons = (Button(texts["menu_buttons"]["handoff"], "go:handoff"), Button(texts["cancel_yes"], "cancel:yes"))
-        return [Reply(message), Reply(_texts(turn)["explain"].strip(), buttons)]
-    return [Reply(message)]
+    texts = turn.texts
+    buttons = (Button(texts["menu_buttons"]["handoff"], "go:handoff"), Button(texts["cancel_yes"], "cancel:yes"))
+    return retry(turn, FLOW, "income", state, message, _texts(turn)["explain"], buttons)
 
 
 def _done(turn: Turn, *replies: Reply) -> list[Reply]:

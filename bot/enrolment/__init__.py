@@ -1,0 +1,1 @@
+"""Self-enrolment: validating identity data, applications, owner invites and notifications."""
