@@ -259,6 +259,12 @@ class StandIn:
                    "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
         return self.user_message(user_id, sticker=sticker)
 
+    def send_contact(self, user_id: int, phone: str, own: bool = True) -> dict:
+        contact = {"phone_number": phone, "first_name": "Tester"}
+        if own:
+            contact["user_id"] = user_id
+        return self.user_message(user_id, contact=contact)
+
     def send_location(self, user_id: int) -> dict:
         return self.user_message(user_id, location={"latitude": -6.2, "longitude": 106.8})
 
@@ -412,6 +418,14 @@ class StandIn:
             message["reply_markup"] = params["reply_markup"]
         return message
 
+    @staticmethod
+    def _as_sent(message: dict) -> dict:
+        """What Telegram returns: a message carries only an inline keyboard, never a reply keyboard."""
+        markup = message.get("reply_markup")
+        if markup and "inline_keyboard" not in markup:
+            message = {k: v for k, v in message.items() if k != "reply_markup"}
+        return message
+
     async def _m_sendMessage(self, params: dict) -> Any:
         chat_id = int(params["chat_id"])
         message = self._bot_message(chat_id, params)
@@ -420,7 +434,7 @@ class StandIn:
             chat.messages[message["message_id"]] = message
             chat.events.append(("send", message))
             chat.times.append(time.monotonic())
-        return message
+        return self._as_sent(message)
 
     async def _m_editMessageText(self, params: dict) -> Any:
         chat_id, message_id = int(params.get("chat_id", 0)), int(params.get("message_id", 0))
@@ -438,7 +452,7 @@ class StandIn:
             chat.messages[message_id] = new
             chat.events.append(("edit", new))
             chat.times.append(time.monotonic())
-        return new
+        return self._as_sent(new)
 
     async def _m_answerCallbackQuery(self, params: dict) -> Any:
         query_id = params["callback_query_id"]
