@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.calculator import Rates
-from bot.knowledge.answers import AnswerBook, parse_answer, placeholders
+from bot.knowledge.answers import ACTIONS, AnswerBook, parse_answer, placeholders
 from bot.knowledge.facts import Fact, parse_facts
 from bot.knowledge.lessons import LessonBook, check_lesson, parse_lesson
 
@@ -51,7 +51,9 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
                 problems.append(f"{answer.intent}: button to unknown section {button.more!r}")
             if button.intent and button.intent not in answers:
                 problems.append(f"{answer.intent}: button to intent without answer {button.intent!r}")
-            if not button.more and not button.intent:
+            if button.action and button.action not in ACTIONS:
+                problems.append(f"{answer.intent}: unknown action {button.action!r} (one of {ACTIONS})")
+            if not button.more and not button.intent and not button.action:
                 problems.append(f"{answer.intent}: button {button.label!r} leads nowhere")
     lessons = [parse_lesson(_read(path)) for path in sorted((data_dir / "lessons").glob("*.yml"))]
     for lesson in lessons:

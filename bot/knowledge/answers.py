@@ -12,11 +12,16 @@ PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)(?::([a-z]+))?\}")
 MAX_FIRST_MESSAGE = 700
 
 
+# Flows an answer's button may start (the dialogue's `go:<action>` buttons).
+ACTIONS = ("learn", "ask", "calculate", "enrol", "status", "handoff", "privacy")
+
+
 @dataclass(frozen=True)
 class ButtonSpec:
     label: str
     intent: str = ""
     more: str = ""
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ class Answer:
 
 def _buttons(raw) -> tuple[ButtonSpec, ...]:
     return tuple(
-        ButtonSpec(label=str(b["label"]), intent=str(b.get("intent") or ""), more=str(b.get("more") or ""))
+        ButtonSpec(label=str(b["label"]), intent=str(b.get("intent") or ""), more=str(b.get("more") or ""),
+                   action=str(b.get("action") or ""))
         for b in raw or ()
     )
 
@@ -153,6 +159,8 @@ class AnswerBook:
     def _button(intent: str, spec: ButtonSpec) -> Button:
         if spec.more:
             return Button(spec.label, f"more:{intent}:{spec.more}")
+        if spec.action:
+            return Button(spec.label, f"go:{spec.action}")
         return Button(spec.label, f"intent:{spec.intent}")
 
 
