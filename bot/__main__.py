@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|shell|run|applications|migrate|train|eval|bench`."""
+"""Command line: `python -m bot ask|shell|run|dashboard|staff|applications|migrate|train|eval|bench`."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 
 from bot.config import Settings
 
@@ -116,6 +117,44 @@ def cmd_applications(args) -> int:
     return 0
 
 
+def cmd_dashboard(args) -> int:
+    import uvicorn
+
+    from bot.dashboard.app import create_app
+    from bot.knowledge import default_knowledge
+    from bot.runtime import open_database, open_vault
+
+    settings = Settings()
+    knowledge = default_knowledge()
+    vault = open_vault(settings)
+    app = create_app(open_database(settings), vault, knowledge, intents=sorted(knowledge.texts["intent_labels"]),
+                     reviewed_dir=Path(settings.reviewed_dir), secret=vault.derive("dashboard session"),
+                     https_only=settings.dashboard_https)
+    host, port = args.host or settings.dashboard_host, args.port or settings.dashboard_port
+    print(f"Dasbor petugas: http://{host}:{port}  (akun baru: python -m bot staff add NAMA --role admin)",
+          flush=True)
+    # ws="none": the dashboard needs no websockets, and Rasa pins an old websockets package.
+    uvicorn.run(app, host=host, port=port, ws="none", log_level="warning")
+    return 0
+
+
+def cmd_staff(args) -> int:
+    import getpass
+
+    from bot.dashboard.staff import StaffError, add_staff
+    from bot.runtime import fail, open_database
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Sandi baru: ")
+    database = open_database(Settings())
+    try:
+        with database.transaction() as session:
+            add_staff(session, args.name, args.role, password)
+    except StaffError as error:
+        fail(str(error))
+    print(f"Akun {args.name} ({args.role}) dibuat.")
+    return 0
+
+
 def cmd_migrate(args) -> int:
     from bot.storage.database import Database
 
@@ -172,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     set_status.add_argument("status", choices=["diajukan", "diverifikasi", "aktif", "ditolak"])
     set_status.add_argument("--reason", help="required for ditolak")
     apps.set_defaults(func=cmd_applications)
+
+    dash = sub.add_parser("dashboard", help="serve the staff dashboard")
+    dash.add_argument("--host")
+    dash.add_argument("--port", type=int)
+    dash.set_defaults(func=cmd_dashboard)
+
+    staff = sub.add_parser("staff", help="manage staff accounts")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    staff_add = staff_sub.add_parser("add", help="create an account (asks for the password)")
+    staff_add.add_argument("name")
+    staff_add.add_argument("--role", required=True, choices=["admin", "reviewer", "agent"])
+    staff_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    staff.set_defaults(func=cmd_staff)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(func=cmd_migrate)

@@ -36,6 +36,15 @@ class Settings:
     webhook_listen: str = field(default_factory=lambda: _env("LINDUNGI_WEBHOOK_LISTEN", "127.0.0.1"))
     webhook_port: int = field(default_factory=lambda: int(_env("LINDUNGI_WEBHOOK_PORT", "8443")))
 
+    # When staff answer handoffs (WIB), e.g. "mon-fri 08:00-16:00".
+    office_hours: str = field(default_factory=lambda: _env("LINDUNGI_OFFICE_HOURS", "mon-fri 08:00-16:00"))
+    # Staff dashboard: where it listens, and whether its cookie is sent over HTTPS only.
+    dashboard_host: str = field(default_factory=lambda: _env("LINDUNGI_DASHBOARD_HOST", "127.0.0.1"))
+    dashboard_port: int = field(default_factory=lambda: int(_env("LINDUNGI_DASHBOARD_PORT", "8080")))
+    dashboard_https: bool = field(default_factory=lambda: _env("LINDUNGI_DASHBOARD_HTTPS", "") == "1")
+    # Where "Export training data" writes reviewed examples (included by `make train`).
+    reviewed_dir: str = field(default_factory=lambda: _env("LINDUNGI_REVIEWED_DIR", "nlu/data/reviewed"))
+
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""
         fixed = self.today

@@ -64,8 +64,13 @@ class Vault:
         def derive(purpose: bytes) -> bytes:
             return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
 
+        self._derive = derive
         self._fernet = Fernet(base64.urlsafe_b64encode(derive(b"lindungi fernet")))
         self._hmac_key = derive(b"lindungi lookup hash")
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for another purpose (e.g. signing staff sessions), derived from the same secret."""
+        return self._derive(purpose.encode())
 
     @classmethod
     def from_settings(cls, key: str, data_dir: Path) -> "Vault":

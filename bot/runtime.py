@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.engine.dialogue import Dialogue
 from bot.engine.engine import Engine
 from bot.knowledge import default_knowledge
+from bot.office_hours import OfficeHours
 from bot.privacy import Vault
 from bot.storage.database import Database, SchemaOutdated
 from bot.training import find_model, model_path
@@ -59,7 +60,12 @@ def build_dialogue(settings: Settings, background: bool = True, wait_for_model: 
         engine = build_engine(settings, background=background)
     except ModelMissing as error:
         fail(str(error))
-    return Dialogue(engine, open_database(settings), open_vault(settings), wait_for_model=wait_for_model)
+    try:
+        hours = OfficeHours.parse(settings.office_hours)
+    except ValueError as error:
+        fail(f"LINDUNGI_OFFICE_HOURS: {error}")
+    return Dialogue(engine, open_database(settings), open_vault(settings), wait_for_model=wait_for_model,
+                    office_hours=hours)
 
 
 def open_vault(settings: Settings) -> Vault:

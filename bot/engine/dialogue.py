@@ -14,9 +14,11 @@ from bot.engine.engine import MIN_INCOME, Engine, Outcome
 from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
                                UserRef)
 from bot.engine.flows import account, business, calculator, enrolment, home, lessons
-from bot.engine.replies import Reply
+from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
+from bot.office_hours import OfficeHours, when_text
 from bot.privacy import Vault, mask_digits, mask_text
+from bot.review import normalize
 from bot.storage.database import Database
 from bot.storage.repository import Repository
 
@@ -52,13 +54,15 @@ def _loggable(value):
 
 class Dialogue:
     def __init__(self, engine: Engine, database: Database, vault: Vault, wait_for_model: bool = False,
-                 today: Callable[[], dt.date] | None = None, bot_username: str = ""):
+                 today: Callable[[], dt.date] | None = None, bot_username: str = "",
+                 office_hours: OfficeHours | None = None):
         self.engine = engine
         self.database = database
         self.vault = vault
         self.wait_for_model = wait_for_model
         self.today = today or engine.today
         self.bot_username = bot_username      # set by the Telegram adapter once it knows it
+        self.office_hours = office_hours or OfficeHours.parse("mon-fri 08:00-16:00")
 
     @property
     def knowledge(self):
@@ -77,7 +81,10 @@ class Dialogue:
             flow, step = user.flow, user.step
             turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today(),
                         vault=self.vault, bot_username=self.bot_username)
-            replies = tuple(self._dispatch(turn, event))
+            if repo.open_handoff(user) is not None:
+                replies = tuple(self._during_handoff(turn, event))
+            else:
+                replies = tuple(self._dispatch(turn, event))
             if not turn.forgotten:
                 self._log(turn, event, flow, step, replies)
         return Outcome(replies, turn.understood)
@@ -183,10 +190,30 @@ class Dialogue:
             return enrolment.start(turn)
         if target == "status":
             return [account.status(turn)]
-        intents = {"handoff": "human_handoff"}
-        if target in intents:
-            return self._with_resume(turn, [self.engine.answer(intents[target])])
+        if target.startswith("handoff"):
+            return self._handoff(turn, "fallback" if target == "handoff:fallback" else "menu")
         return [home.menu(turn)]
+
+    # A person instead of the bot --------------------------------------------------------------
+    def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
+        """Open a handoff: staff see it in their inbox, the bot stays quiet in this chat meanwhile."""
+        texts = self.knowledge.texts["handoff"]
+        turn.repo.start_handoff(turn.user, reason)
+        moment = dt.datetime.now(dt.timezone.utc)
+        if self.office_hours.is_open(moment):
+            text = texts["opened"]
+        else:
+            text = texts["opened_closed"].format(hours=self.office_hours.describe(),
+                                                 when=when_text(self.office_hours.next_opening(moment)))
+        return [Reply(text + "\n\n" + texts["urgent"].format(call_centre=turn.fact("call_centre")))]
+
+    def _during_handoff(self, turn: Turn, event: Event) -> list[Reply]:
+        """Messages go to the agent (they are logged); only commands get a short note."""
+        if isinstance(event, TextEvent):
+            turn.extra["handoff"] = True
+        if isinstance(event, CommandEvent):
+            return [Reply(self.knowledge.texts["handoff"]["waiting"])]
+        return []
 
     def _resume(self, turn: Turn) -> Reply:
         if turn.user.flow == lessons.FLOW:
@@ -219,6 +246,13 @@ class Dialogue:
 
     def _free_question(self, turn: Turn, understood) -> list[Reply]:
         intent = understood.intent
+        if intent == "human_handoff" and not understood.is_fallback:
+            return self._handoff(turn, "intent")
+        if understood.is_fallback and turn.repo.last_incoming_intent(turn.user) == "nlu_fallback":
+            # Twice in a row not understood: offer a person.
+            texts = self.knowledge.texts["handoff"]
+            return list(self.engine.replies_for(understood)) + [
+                Reply(texts["fallback_offer"], (Button(texts["fallback_yes"], "go:handoff:fallback"),))]
         if turn.user.flow is None and not understood.is_fallback and intent in ACTION_INTENTS:
             amount = understood.entity("amount")
             if intent == "start_learning":
@@ -261,7 +295,10 @@ class Dialogue:
                                    for e in understood.entities]}
         if flow == enrolment.FLOW and step in PERSONAL_STEPS and kind in ("text", "contact"):
             text = f"[{step}: {mask_digits(text, 4, 3)}]" if step in ("nik", "phone") else f"[{step} disembunyikan]"
-        turn.repo.log(turn.user, "in", kind, mask_text(text), flow=flow, step=step, **fields)
+        masked = mask_text(text)
+        if kind == "text":
+            fields["normalized"] = normalize(masked)
+        turn.repo.log(turn.user, "in", kind, masked, flow=flow, step=step, **fields)
         for reply in replies:
             shown = "[berisi data pribadi, disembunyikan]" if reply.private else mask_text(reply.text)
             turn.repo.log(turn.user, "out", "edit" if reply.edit else "reply", shown,

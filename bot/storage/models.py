@@ -75,6 +75,7 @@ class MessageLog(Base):
     entities = Column(JSON)
     flow = Column(String(32))
     step = Column(String(32))
+    normalized = Column(String(200))                     # lowercased text for grouping in review
 
 
 class Business(Base):
@@ -149,3 +150,57 @@ class Outbox(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     sent_at = Column(DateTime(timezone=True), index=True)
     attempts = Column(Integer, nullable=False, default=0)
+
+
+class Staff(Base):
+    """A staff account of the dashboard (argon2 password hash, lockout after repeated failures)."""
+
+    __tablename__ = "staff"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)                # admin | reviewer | agent
+    password_hash = Column(Text, nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class AuditLog(Base):
+    """Every staff action: login, reveal, status change, reply, export, label."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now, index=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))
+    action = Column(String(32), nullable=False)
+    target = Column(String(64))
+    detail = Column(Text)
+
+
+class ReviewLabel(Base):
+    """A reviewer's verdict on one logged message: the right intent, out of scope, or skipped."""
+
+    __tablename__ = "review_labels"
+
+    message_id = Column(BigId, ForeignKey("message_log.id", ondelete="CASCADE"), primary_key=True)
+    intent = Column(String(64), nullable=False)              # an intent name, or "skip"
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    exported_at = Column(DateTime(timezone=True))
+
+
+class Handoff(Base):
+    """A person asked for a human: while open, the bot stays quiet in that chat."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    reason = Column(String(24), nullable=False)              # intent | menu | fallback
+    status = Column(String(16), nullable=False, default="open", index=True)   # open | closed
+    agent_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    closed_at = Column(DateTime(timezone=True))

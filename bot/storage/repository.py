@@ -7,7 +7,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Application, Business, LessonProgress, MessageLog, Outbox, User, now
+from bot.storage.models import (Application, Business, Handoff, LessonProgress, MessageLog, Outbox, User,
+                                now)
 
 ACTIVE_STATUSES = ("diajukan", "diverifikasi", "aktif")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
@@ -53,6 +54,7 @@ class Repository:
         self.session.execute(delete(MessageLog).where(MessageLog.user_id == user.id))
         self.session.execute(delete(LessonProgress).where(LessonProgress.user_id == user.id))
         self.session.execute(delete(Outbox).where(Outbox.user_id == user.id))
+        self.session.execute(delete(Handoff).where(Handoff.user_id == user.id))
         self.session.execute(delete(Application).where(Application.user_id == user.id,
                                                        Application.status == "draft"))
         self.session.execute(update(Application).where(Application.user_id == user.id)
@@ -84,6 +86,23 @@ class Repository:
     def log(self, user: User, direction: str, kind: str, text: str, **fields) -> None:
         self.session.add(MessageLog(user_id=user.id, chat_id=user.chat_id, direction=direction, kind=kind,
                                     text=text, **fields))
+
+    def last_incoming_intent(self, user: User) -> str | None:
+        query = (select(MessageLog.intent).where(MessageLog.user_id == user.id, MessageLog.direction == "in",
+                                                 MessageLog.kind == "text")
+                 .order_by(MessageLog.id.desc()).limit(1))
+        return self.session.execute(query).scalar_one_or_none()
+
+    # Handoffs ------------------------------------------------------------------------------
+    def open_handoff(self, user: User) -> Handoff | None:
+        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status == "open")
+        return self.session.execute(query).scalars().first()
+
+    def start_handoff(self, user: User, reason: str) -> Handoff:
+        handoff = Handoff(user_id=user.id, reason=reason, status="open")
+        self.session.add(handoff)
+        self.session.flush()
+        return handoff
 
     def history(self, user: User) -> list[MessageLog]:
         query = select(MessageLog).where(MessageLog.user_id == user.id).order_by(MessageLog.id)

@@ -77,7 +77,7 @@ async def telegram(standin, dialogue):
 
     from bot.channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(dialogue)
+    channel = TelegramChannel(dialogue, outbox_interval=0.2)
     app = channel.build(standin.token, standin.base_url, rate_limit=False)
     await app.initialize()
     await app.post_init(app)      # starting by hand skips post_init (stack notes)

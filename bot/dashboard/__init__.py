@@ -1,0 +1,1 @@
+"""Staff dashboard: review conversations, teach the bot, answer people, process enrolments."""
