@@ -19,7 +19,7 @@ FIND_PY310 := for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/
 .PHONY: help setup train demo test eval bench clean
 
 help:
-	@echo "make demo   set up, train the NLU model if needed, and chat with Lindungi in the terminal"
+	@echo "make demo   set up, train the NLU model if needed, start the staff dashboard and chat with Lindungi"
 	@echo "make test   set up, train if needed, and run the whole test suite"
 	@echo "make setup | train | eval | bench | clean"
 
@@ -42,7 +42,10 @@ train: setup
 	@$(PY) -m bot train
 
 demo: train
-	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(PY) -m bot run; else $(PY) -m bot shell; fi
+	@$(PY) -m bot migrate >/dev/null
+	@$(PY) -m bot dashboard > .dashboard.log 2>&1 & dash=$$!; trap "kill $$dash 2>/dev/null" EXIT INT TERM; \
+	sleep 2; head -n1 .dashboard.log; \
+	if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(PY) -m bot run; else $(PY) -m bot shell; fi
 
 test: train
 	$(PY) -m pytest
@@ -53,6 +56,7 @@ eval: train
 bench: train
 	$(PY) -m bot bench
 	$(PY) -m tests.bench_telegram --users 50
+	$(PY) -m tests.bench_dashboard --messages 100000
 
 clean:
 	rm -rf $(VENV) models reports .pytest_cache

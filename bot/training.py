@@ -62,12 +62,23 @@ def find_model(root: Path = ROOT) -> Path | None:
 
 
 def train(root: Path = ROOT, config: str = "nlu/config.yml", prefix: str = "nlu",
-          nlu_data: str = "nlu/data", force: bool = False) -> Path:
-    """Train with `rasa train nlu` unless a model for the current inputs already exists."""
+          nlu_data: str = "nlu/data", force: bool = False, guard: bool = True) -> Path:
+    """Train with `rasa train nlu` unless a model for the current inputs already exists.
+
+    When a model is already being served, the new one replaces it only if it does not score lower
+    on the held-out file (the comparison is printed); a rejected model is kept aside in
+    models/rejected/ and not retrained until the data changes again (or `train --force`).
+    """
     target = model_path(root, config, prefix)
     if target.exists() and not force:
         print(f"NLU model is up to date: {target}")
         return target
+    rejected = target.parent / "rejected" / target.name
+    previous = _served(root, target) if prefix == "nlu" and guard else None
+    if rejected.exists() and previous is not None and not force:
+        print(f"The model for the current data was rejected earlier (it scored lower than {previous.name}); "
+              f"still serving {previous.name}. `python -m bot train --force` trains and accepts it anyway.")
+        return previous
     target.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
     command = [
@@ -77,7 +88,42 @@ def train(root: Path = ROOT, config: str = "nlu/config.yml", prefix: str = "nlu"
     ]
     print("Training the NLU model:", " ".join(command[2:]), flush=True)
     subprocess.run(command, cwd=root, env=env, check=True)
+    if previous is not None and not force and not _no_drop(previous, target):
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        target.replace(rejected)
+        print(f"Kept {previous.name}: the new model scored lower on the held-out file ({rejected}).")
+        return previous
     for stale in target.parent.glob(f"{prefix}-*.tar.gz"):
         if stale != target:
             stale.unlink()
     return target
+
+
+def _served(root: Path, target: Path) -> Path | None:
+    """The model served now, if it is another one than `target`."""
+    candidates = sorted(model_dir(root).glob("nlu-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    candidates = [p for p in candidates if p != target]
+    return candidates[-1] if candidates else None
+
+
+def _no_drop(previous: Path, candidate: Path) -> bool:
+    """`make eval` on both models (held-out file); print the comparison; True if nothing dropped."""
+    from bot.evaluation import TEST_FILE, load_examples, score
+    from bot.understanding import Understanding
+
+    if not TEST_FILE.exists():
+        print("No held-out file: the new model is used without comparison.")
+        return True
+    examples = load_examples()
+    scores = []
+    for name, path in (("current", previous), ("new", candidate)):
+        nlu = Understanding(path).load()
+        scores.append(score(name, nlu, examples))
+        nlu.close()
+    old, new = scores
+    print("Held-out comparison before replacing the model:")
+    print(f"  {'':<18}{'current':>10}{'new':>10}")
+    for label, attr in (("intent accuracy", "accuracy"), ("macro F1", "macro_f1"),
+                        ("informal accuracy", "informal_accuracy")):
+        print(f"  {label:<18}{getattr(old, attr):>10.3f}{getattr(new, attr):>10.3f}")
+    return new.accuracy >= old.accuracy and new.macro_f1 >= old.macro_f1 - 0.002
