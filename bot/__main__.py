@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from bot.privacy import protect_logs
+
+    protect_logs()          # no NIK, phone or e-mail in any log line, exceptions included
     if settings.log_level.upper() != "DEBUG":
         # Rasa's dependencies warn about their own deprecations on every start: not for users.
         warnings.simplefilter("ignore")

@@ -100,3 +100,29 @@ class Vault:
 
     def lookup_hash(self, value: str) -> str:
         return hmac.new(self._hmac_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class MaskingFilter:
+    """A logging filter that masks NIKs, phone numbers and e-mail addresses in every record,
+    including the text of exceptions, before any handler writes it."""
+
+    def filter(self, record) -> bool:
+        import logging
+
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text, record.exc_info = mask_text(text), None
+        return True
+
+
+def protect_logs() -> None:
+    """Mask personal data in every log handler of the process."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

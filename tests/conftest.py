@@ -47,6 +47,13 @@ def engine(understanding, knowledge):
     return Engine(understanding, knowledge, today=lambda: TODAY)
 
 
+def missing(reason: str):
+    """Skip on a user's machine; fail in CI (LINDUNGI_CI=1), where every service must be there."""
+    if os.environ.get("LINDUNGI_CI"):
+        pytest.fail(reason.replace("skipped", "required in CI"))
+    pytest.skip(reason)
+
+
 # Databases -------------------------------------------------------------------------------------
 PG_ADMIN_URL = os.environ.get("LINDUNGI_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
@@ -80,7 +87,7 @@ def database(request, tmp_path):
         db.dispose()
         return
     if not postgres_available():
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: its storage tests are skipped")
+        missing(f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: its storage tests are skipped")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, future=True)
     with admin.begin() as connection:

@@ -180,6 +180,10 @@ class StandIn:
         self._new_update: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+        # Webhook mode (after setWebhook): updates are POSTed to the bot, in order, retried on errors.
+        self.webhook: dict | None = None
+        self.webhook_responses: list[int] = []
+        self._webhook_queue: asyncio.Queue | None = None
 
     # Lifecycle -------------------------------------------------------------------------------
     @property
@@ -193,6 +197,8 @@ class StandIn:
             self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)
             self._new_update = asyncio.Event()
+            self._webhook_queue = asyncio.Queue()
+            self._loop.create_task(self._webhook_sender())
             app = web.Application(client_max_size=64 * 1024 * 1024)
             app.router.add_route("*", "/bot{token}/{method}", self._handle)
             self._runner = web.AppRunner(app, access_log=None)
@@ -231,10 +237,43 @@ class StandIn:
     def _push(self, update: dict) -> dict:
         with self._lock:
             update["update_id"] = next(self._update_ids)
+            if self.webhook is not None:
+                self._loop.call_soon_threadsafe(self._webhook_queue.put_nowait, update)
+                return update
             self._updates.append(update)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._new_update.set)
         return update
+
+    def push_raw(self, payload: bytes, secret: str | None = None) -> None:
+        """Deliver arbitrary bytes to the webhook (malformed or oversized updates)."""
+        self._loop.call_soon_threadsafe(self._webhook_queue.put_nowait, {"_raw": payload, "_secret": secret})
+
+    async def _webhook_sender(self) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            while True:
+                update = await self._webhook_queue.get()
+                hook = self.webhook
+                if hook is None:
+                    continue
+                raw = update.get("_raw")
+                body = raw if raw is not None else json.dumps(update).encode()
+                secret = update.get("_secret", hook.get("secret_token"))
+                headers = {"Content-Type": "application/json"}
+                if secret:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+                for attempt in range(6):          # Telegram retries failed deliveries
+                    try:
+                        async with session.post(hook["url"], data=body, headers=headers,
+                                                timeout=aiohttp.ClientTimeout(total=10)) as response:
+                            self.webhook_responses.append(response.status)
+                            if response.status < 500 or raw is not None:
+                                break
+                    except aiohttp.ClientError:
+                        self.webhook_responses.append(0)
+                    await asyncio.sleep(0.3 * (attempt + 1))
 
     def user_message(self, user_id: int, chat_id: int | None = None, chat_type: str = "private", **content) -> dict:
         chat = self._chat(chat_id or user_id, chat_type)
@@ -391,7 +430,21 @@ class StandIn:
         self.commands = params.get("commands") or []
         return True
 
+    async def _m_setWebhook(self, params: dict) -> Any:
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
+        return True
+
+    async def _m_deleteWebhook(self, params: dict) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict) -> dict:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
     async def _m_getUpdates(self, params: dict) -> list:
+        if self.webhook is not None:
+            return self._error(409, "Conflict: can't use getUpdates method while webhook is active", record=False)
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         deadline = time.monotonic() + float(params.get("timeout") or 0)

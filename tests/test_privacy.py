@@ -15,3 +15,40 @@ def test_amounts_and_short_numbers_are_left_alone():
 
 def test_mask_nik_keeps_only_a_hint():
     assert mask_nik("3201234567890001") == "3201********0001"
+
+
+def test_log_records_and_exceptions_are_masked():
+    import io
+    import logging
+
+    from bot.privacy import MaskingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskingFilter())
+    logger = logging.getLogger("lindungi.test.privacy")
+    logger.addHandler(handler)
+    try:
+        logger.warning("user typed %s", "3201011708900001 and 081234567890")
+        try:
+            raise ValueError("bad NIK 3201011708900001")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "3201011708900001" not in output and "081234567890" not in output
+    assert "3201********0001" in output and "ValueError" in output
+
+
+def test_a_generated_key_file_is_private(tmp_path):
+    import os
+    import stat
+
+    from bot.privacy import Vault
+
+    vault = Vault.from_settings("", tmp_path)
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret.key").st_mode)
+    assert mode == 0o600
+    again = Vault.from_settings("", tmp_path)               # the same key on the next start
+    assert again.decrypt(vault.encrypt("3201011708900001")) == "3201011708900001"

@@ -68,6 +68,8 @@ def live_dashboard(dashboard_app):
 @pytest.fixture()
 def browser_path():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium): browser tests skipped")
+        from tests.conftest import missing
+
+        missing("Debian's chromium is not installed (apt-get install chromium): browser tests skipped")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return CHROMIUM

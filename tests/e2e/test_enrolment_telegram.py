@@ -93,4 +93,5 @@ def test_a_bot_killed_after_every_step_loses_no_answer(standin, tmp_path, model_
         log.close()
     output = (tmp_path / "bot.log").read_text(errors="replace")
     assert "Traceback" not in output, output[-3000:]
+    assert NIK not in output and "81234567890" not in output       # no identity data in the logs
     assert not standin.errors, standin.errors

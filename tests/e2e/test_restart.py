@@ -17,12 +17,13 @@ pytestmark = [pytest.mark.model, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_bot(standin, tmp_path, model_path, log, **extra_env) -> subprocess.Popen:
+def start_bot(standin, tmp_path, model_path, log, extra_args=(), **extra_env) -> subprocess.Popen:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
                DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LINDUNGI_MODEL=str(model_path),
                LINDUNGI_DATA_DIR=str(tmp_path), **extra_env,
-               LINDUNGI_TODAY="2026-11-23", RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
-    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--poll-timeout", "1"], cwd=ROOT, env=env,
+               LINDUNGI_TODAY="2026-11-23", RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
+               LINDUNGI_LOG_LEVEL="INFO")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--poll-timeout", "1", *extra_args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -1,0 +1,62 @@
+"""`python -m bot run --webhook URL` as a real process: Telegram (the stand-in) posts updates to it."""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+
+import pytest
+
+from tests.e2e.conftest import Person, texts
+from tests.e2e.test_restart import start_bot, stop
+
+pytestmark = [pytest.mark.model, pytest.mark.e2e]
+SECRET = "webhook-secret_123"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, model_path, knowledge):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    log = open(tmp_path / "bot.log", "wb")
+    bot = start_bot(standin, tmp_path, model_path, log, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                    LINDUNGI_WEBHOOK_PORT=str(port), extra_args=["--webhook", url])
+    person = Person(standin, 7001)
+    try:
+        deadline = time.monotonic() + 60
+        while standin.webhook is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert standin.webhook == {"url": url, "secret_token": SECRET}
+
+        async def scenario():
+            events = await person.say("/start")
+            assert "Saya pekerja" in json.dumps(events[-1][1].get("reply_markup"))
+            await person.press("Saya pekerja")
+            await person.say("/belajar")
+            lesson = knowledge.lessons["jkm"]
+            (_, card), = await person.press(lesson.title)
+            (kind, edited), = await person.press("Lanjut", card)
+            assert kind == "edit" and f"(2/{len(lesson.cards)})" in edited["text"]
+
+        asyncio.run(scenario())
+        before = standin.activity(person.chat_id)
+        forged = json.dumps({"update_id": 999999, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 7001, "type": "private"},
+            "from": {"id": 7001, "is_bot": False, "first_name": "X"}, "text": "/menu"}}).encode()
+        standin.push_raw(forged, secret="wrong-secret")
+        time.sleep(2)
+        assert standin.webhook_responses[-1] == 403
+        assert standin.activity(person.chat_id) == before, "an update with a wrong secret is not processed"
+        assert set(standin.webhook_responses[:-1]) == {200}
+    finally:
+        stop(bot)
+        log.close()
+    output = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    assert not standin.errors, standin.errors
