@@ -74,7 +74,8 @@ def cmd_run(args) -> int:
     if not settings.telegram_token:
         fail("TELEGRAM_BOT_TOKEN belum diisi. Tanpa token, pakai `python -m bot shell` untuk chat di terminal.")
     dialogue = build_dialogue(settings, background=True)
-    app = build_application(dialogue, settings.telegram_token, settings.telegram_api_base_url)
+    app = build_application(dialogue, settings.telegram_token, settings.telegram_api_base_url,
+                            rate=settings.send_rate, chat_rate=settings.chat_rate, chat_burst=settings.chat_burst)
     print(f"Lindungi berjalan ({'webhook ' + args.webhook if args.webhook else 'polling'}). Ctrl-C untuk berhenti.",
           flush=True)
     if args.webhook:

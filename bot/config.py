@@ -45,6 +45,11 @@ class Settings:
     # Where "Export training data" writes reviewed examples (included by `make train`).
     reviewed_dir: str = field(default_factory=lambda: _env("LINDUNGI_REVIEWED_DIR", "nlu/data/reviewed"))
 
+    # The sender's pace: messages per second overall, per chat, and the burst a chat may get at once.
+    send_rate: float = field(default_factory=lambda: float(_env("LINDUNGI_SEND_RATE", "30")))
+    chat_rate: float = field(default_factory=lambda: float(_env("LINDUNGI_CHAT_RATE", "1")))
+    chat_burst: float = field(default_factory=lambda: float(_env("LINDUNGI_CHAT_BURST", "3")))
+
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""
         fixed = self.today

@@ -141,5 +141,5 @@ def main(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"Written to {out.relative_to(ROOT)}")
+    print(f"Written to {args.report}")
     return 0

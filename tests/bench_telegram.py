@@ -51,7 +51,7 @@ async def run(users: int) -> None:
     database.migrate()
     standin = StandIn().start()
     channel = TelegramChannel(Dialogue(engine, database, Vault(os.urandom(32))))
-    app = channel.build(standin.token, standin.base_url, rate_limit=False)
+    app = channel.build(standin.token, standin.base_url)
     await app.initialize()
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)

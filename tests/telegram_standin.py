@@ -209,6 +209,9 @@ class StandIn:
             ready.set()
             self._loop.run_forever()
             self._loop.run_until_complete(self._runner.cleanup())
+            pending = [t for t in asyncio.all_tasks(self._loop) if not t.done()]
+            if pending:
+                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
         self._thread = threading.Thread(target=serve, name="telegram-standin", daemon=True)
@@ -218,7 +221,12 @@ class StandIn:
 
     def stop(self) -> None:
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            def halt() -> None:
+                for task in asyncio.all_tasks(self._loop):
+                    task.cancel()
+                self._loop.stop()
+
+            self._loop.call_soon_threadsafe(halt)
             self._thread.join(10)
 
     # What users do ---------------------------------------------------------------------------

@@ -16,14 +16,15 @@ from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Ke
                       LinkPreviewOptions, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update)
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
-                          ContextTypes, Defaults, MessageHandler, filters)
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults,
+                          MessageHandler, filters)
 from telegram.request import HTTPXRequest
 
 from bot.engine.dialogue import COMMANDS, Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
-from bot.engine.outbox import deliver_pending, run_housekeeping
-from bot.engine.replies import Button, Reply
+from bot.channels.sender import Sender
+from bot.engine.outbox import run_housekeeping
+from bot.engine.replies import Reply, split_reply, split_text
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +33,6 @@ CHUNK = 4000          # split below the limit, at a line break where possible
 # Message kinds the bot cannot read, by the attribute Telegram sets.
 OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "document",
                "location", "venue", "contact", "poll", "dice", "game", "story")
-
-
-def split_text(text: str, size: int = CHUNK) -> list[str]:
-    """Plain text in pieces of at most `size` characters, cut at line breaks where possible."""
-    text = text or " "
-    pieces = []
-    while len(text) > size:
-        cut = text.rfind("\n", 0, size)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, size)
-        if cut <= 0:
-            cut = size
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip("\n")
-    pieces.append(text)
-    return [piece for piece in pieces if piece.strip()] or [" "]
 
 
 def keyboard(reply: Reply):
@@ -76,9 +61,12 @@ def command_of(text: str) -> CommandEvent:
 class TelegramChannel:
     """Glue between python-telegram-bot and the dialogue; one per process."""
 
-    def __init__(self, dialogue: Dialogue, outbox_interval: float = 2.0, housekeeping_interval: float = 60.0):
+    def __init__(self, dialogue: Dialogue, outbox_interval: float = 0.5, housekeeping_interval: float = 60.0,
+                 rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3.0):
         self.dialogue = dialogue
         self.outbox_interval = outbox_interval
+        self.rate, self.chat_rate, self.chat_burst = rate, chat_rate, chat_burst
+        self.sender: Sender | None = None
         self.housekeeping_interval = housekeeping_interval
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: dict[int, int] = defaultdict(int)
@@ -89,8 +77,8 @@ class TelegramChannel:
         return self.dialogue.knowledge.texts["dialogue"]
 
     # Building -----------------------------------------------------------------------------
-    def build(self, token: str, base_url: str, rate_limit: bool = True,
-              connect_timeout: float = 10.0, read_timeout: float = 20.0) -> Application:
+    def build(self, token: str, base_url: str, connect_timeout: float = 10.0, read_timeout: float = 20.0,
+              polling: bool = True) -> Application:
         builder: ApplicationBuilder = (
             Application.builder()
             .token(token)
@@ -103,9 +91,12 @@ class TelegramChannel:
             .concurrent_updates(64)
             .post_init(self.post_init)
         )
-        if rate_limit:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        if not polling:
+            builder = builder.updater(None)       # webhook workers take updates from the database
         app = builder.build()
+        # Every message leaves through the one sender (rate limits, retries, exactly once).
+        self.sender = Sender(self.dialogue.database, lambda chat, reply, edit: self.send(app.bot, chat, reply, edit),
+                             rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst)
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
@@ -121,24 +112,14 @@ class TelegramChannel:
     async def post_init(self, app: Application) -> None:
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
         self.dialogue.bot_username = app.bot.username or ""
-        # Messages the bot sends on its own (status changes, reminders) and the periodic chores.
-        self._tasks = [asyncio.create_task(self._outbox_loop(app)), asyncio.create_task(self._housekeeping_loop())]
+        # The sender's own round (retries, reminders, agents' answers) and the periodic chores.
+        self._tasks = [asyncio.create_task(self.sender.run(self.outbox_interval)),
+                       asyncio.create_task(self._housekeeping_loop())]
 
     async def post_stop(self, app: Application) -> None:
         for task in self._tasks:
             task.cancel()
         self._tasks = []
-
-    async def _outbox_loop(self, app: Application) -> None:
-        async def send(chat_id: str, reply: Reply) -> None:
-            await self.deliver(app.bot, int(chat_id), [reply])
-
-        while True:
-            try:
-                await deliver_pending(self.dialogue.database, "telegram", send)
-            except Exception:                       # keep delivering later; never kill the bot
-                log.exception("outbox delivery failed")
-            await asyncio.sleep(self.outbox_interval)
 
     async def _housekeeping_loop(self) -> None:
         while True:
@@ -183,6 +164,7 @@ class TelegramChannel:
         if text.startswith("/"):
             link = f"https://t.me/{context.bot.username}" if context.bot.username else None
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(self.texts["group_open"], url=link)]]) if link else None
+            await self.sender.bucket.take()
             await message.reply_text(html.escape(self.texts["group_hint"]), reply_markup=markup)
             return
         mention = f"@{context.bot.username}" if context.bot.username else ""
@@ -192,12 +174,14 @@ class TelegramChannel:
         outcome = await asyncio.to_thread(self.dialogue.engine.handle, TextEvent(question))
         for reply in outcome.replies:
             for piece in split_text(reply.text):
+                await self.sender.bucket.take()
                 await message.reply_text(html.escape(piece))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update failed: %s", context.error.__class__.__name__, exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
             try:
+                await self.sender.bucket.take()
                 await context.bot.send_message(update.effective_chat.id, html.escape(self.texts["error"]))
             except TelegramError:
                 log.warning("could not tell the user about the failure")
@@ -211,31 +195,43 @@ class TelegramChannel:
         self._waiting[chat.id] += 1
         try:
             async with self._locks[chat.id]:
-                outcome = await asyncio.to_thread(self.dialogue.handle, who, event)
-                await self.deliver(context.bot, chat.id, outcome.replies, pressed)
+                outcome = await asyncio.to_thread(
+                    self.dialogue.handle, who, event, update.update_id,
+                    pressed.message_id if pressed is not None else None, True)
+                if outcome.queued:
+                    await self.sender.flush(str(chat.id))
+                else:                               # the user was just deleted: nothing to queue for
+                    await self.deliver(context.bot, chat.id, outcome.replies, pressed)
         finally:
             self._waiting[chat.id] -= 1
             if not self._waiting[chat.id]:
                 self._waiting.pop(chat.id, None)
                 self._locks.pop(chat.id, None)
 
+    async def send(self, bot, chat_id, reply: Reply, edit_message_id: int | None = None) -> None:
+        """One Bot API call for one reply (the sender decides when, and retries)."""
+        text, markup = html.escape(reply.text), keyboard(reply)
+        if reply.edit and edit_message_id:
+            try:
+                await bot.edit_message_text(text, chat_id=int(chat_id), message_id=int(edit_message_id),
+                                            reply_markup=markup)
+                return
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    return
+                log.info("edit failed (%s): sending a new message", error)
+        await bot.send_message(int(chat_id), text, reply_markup=markup)
+
     async def deliver(self, bot, chat_id: int, replies, pressed: Message | None = None) -> None:
+        """Send directly, outside the outbox (errors while the database is away, deleted users)."""
         for reply in replies:
-            markup = keyboard(reply)
-            pieces = [html.escape(piece) for piece in split_text(reply.text)]
-            if reply.edit and pressed is not None and len(pieces) == 1:
-                try:
-                    await bot.edit_message_text(pieces[0], chat_id=chat_id, message_id=pressed.message_id,
-                                                reply_markup=markup)
-                    pressed = None          # one edit per press; later replies are new messages
-                    continue
-                except BadRequest as error:
-                    if "not modified" in str(error).lower():
-                        continue
-                    log.info("edit failed (%s): sending a new message", error)
-            for number, piece in enumerate(pieces, 1):
-                await bot.send_message(chat_id, piece, reply_markup=markup if number == len(pieces) else None)
+            for piece in split_reply(reply):
+                if self.sender is not None:
+                    await self.sender.bucket.take()
+                await self.send(bot, chat_id, piece, pressed.message_id if pressed is not None else None)
 
 
-def build_application(dialogue: Dialogue, token: str, base_url: str, **options) -> Application:
-    return TelegramChannel(dialogue).build(token, base_url, **options)
+def build_application(dialogue: Dialogue, token: str, base_url: str, rate: float = 30.0, chat_rate: float = 1.0,
+                      chat_burst: float = 3.0, **options) -> Application:
+    channel = TelegramChannel(dialogue, rate=rate, chat_rate=chat_rate, chat_burst=chat_burst)
+    return channel.build(token, base_url, **options)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from typing import Callable
 
 from bot.engine.engine import MIN_INCOME, Engine, Outcome
 from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
                                UserRef)
 from bot.engine.flows import account, business, calculator, enrolment, home, lessons
-from bot.engine.replies import Button, Reply
+from bot.engine.replies import Button, Reply, split_reply
 from bot.engine.turn import Turn
 from bot.office_hours import OfficeHours, when_text
 from bot.privacy import Vault, mask_digits, mask_text
@@ -74,9 +75,19 @@ class Dialogue:
             user = Repository(session).find(who.channel, who.user_id)
             return user is not None and user.role is not None
 
-    def handle(self, who: UserRef, event: Event) -> Outcome:
+    def handle(self, who: UserRef, event: Event, update_id: int | None = None,
+               pressed_message_id: int | None = None, queue: bool = False) -> Outcome:
+        """Handle one event in one transaction.
+
+        With `update_id`, an update already handled is recognised and yields nothing (Telegram
+        redelivers). With `queue`, the replies are written to the outbox in the same transaction
+        (idempotency key = update id + reply number) for the sender, so a crash after the commit
+        loses no reply and a reprocessed update queues none twice.
+        """
         with self.database.transaction() as session:
             repo = Repository(session)
+            if update_id is not None and repo.update_done(update_id):
+                return Outcome((), None)
             user = repo.user(who.channel, who.user_id, who.chat)
             flow, step = user.flow, user.step
             turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today(),
@@ -87,7 +98,16 @@ class Dialogue:
                 replies = tuple(self._dispatch(turn, event))
             if not turn.forgotten:
                 self._log(turn, event, flow, step, replies)
-        return Outcome(replies, turn.understood)
+            if update_id is not None:
+                repo.finish_update(update_id, who.chat)
+            queued = queue and not turn.forgotten
+            if queued:
+                key = f"{who.channel}:{update_id if update_id is not None else secrets.token_hex(8)}"
+                pieces = [piece for reply in replies for piece in split_reply(reply)]
+                for number, piece in enumerate(pieces):
+                    repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
+                                     pressed_message_id if piece.edit else None)
+        return Outcome(replies, turn.understood, queued)
 
     # Routing -------------------------------------------------------------------------------
     def _dispatch(self, turn: Turn, event: Event) -> list[Reply]:

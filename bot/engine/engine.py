@@ -40,6 +40,7 @@ class Outcome:
 
     replies: tuple[Reply, ...]
     understood: Understood | None = None
+    queued: bool = False        # the replies wait in the outbox for the sender (else: send them now)
 
 
 class Engine:

@@ -22,6 +22,8 @@ PAYMENT_REMINDER_DAYS_BEFORE = 5
 
 
 def as_reply(row: Outbox) -> Reply:
+    if row.reply:
+        return Reply.from_dict(row.reply)
     return Reply(row.text, tuple(Button(b["label"], b["data"]) for b in row.buttons or ()))
 
 

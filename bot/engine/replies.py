@@ -39,4 +39,46 @@ class Reply:
                      self.remove_keyboard, self.private)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "buttons": [{"label": b.label, "data": b.data} for b in self.buttons]}
+        data = {"text": self.text, "buttons": [{"label": b.label, "data": b.data} for b in self.buttons]}
+        if self.columns != 1:
+            data["columns"] = self.columns
+        for name in ("edit", "remove_keyboard", "private"):
+            if getattr(self, name):
+                data[name] = True
+        if self.contact_button:
+            data["contact_button"] = self.contact_button
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reply":
+        return cls(text=data["text"], buttons=tuple(Button(b["label"], b["data"]) for b in data.get("buttons") or ()),
+                   columns=int(data.get("columns", 1)), edit=bool(data.get("edit")),
+                   contact_button=data.get("contact_button", ""), remove_keyboard=bool(data.get("remove_keyboard")),
+                   private=bool(data.get("private")))
+
+
+def split_text(text: str, size: int = 4000) -> list[str]:
+    """Plain text in pieces of at most `size` characters, cut at line breaks where possible."""
+    text = text or " "
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, size)
+        if cut <= 0:
+            cut = size
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    pieces.append(text)
+    return [piece for piece in pieces if piece.strip()] or [" "]
+
+
+def split_reply(reply: Reply, size: int = 4000) -> list[Reply]:
+    """A long reply as several messages (Telegram takes 4096 characters): buttons on the last one."""
+    pieces = split_text(reply.text, size)
+    if len(pieces) == 1:
+        return [reply]
+    parts = [Reply(piece, private=reply.private) for piece in pieces[:-1]]
+    last = Reply(pieces[-1], reply.buttons, reply.columns, False, reply.contact_button, reply.remove_keyboard,
+                 reply.private)
+    return parts + [last]

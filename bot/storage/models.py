@@ -136,7 +136,9 @@ class Application(Base):
 
 
 class Outbox(Base):
-    """Messages the bot sends on its own (status changes, reminders), delivered by the running bot."""
+    """Every message waiting to be sent: replies (queued in the same transaction as the state they
+    answer), status changes, reminders, agents' answers. One sender delivers them, once each: the
+    idempotency key (update id + reply number) makes a reprocessed update queue nothing new."""
 
     __tablename__ = "outbox"
 
@@ -150,6 +152,27 @@ class Outbox(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     sent_at = Column(DateTime(timezone=True), index=True)
     attempts = Column(Integer, nullable=False, default=0)
+    idempotency_key = Column(String(64), unique=True)
+    reply = Column(JSON)                                     # the full Reply (layout, edit, keyboard)
+    edit_message_id = Column(BigInteger)                     # the message to edit instead of sending
+    next_attempt_at = Column(DateTime(timezone=True))
+    last_error = Column(String(200))
+    failed_at = Column(DateTime(timezone=True))
+
+
+class IncomingUpdate(Base):
+    """Each Telegram update stored once (webhook mode): redeliveries are recognised by update_id."""
+
+    __tablename__ = "updates"
+
+    update_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id = Column(String(64), index=True)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(12), nullable=False, default="pending", index=True)   # pending | processing | done | skipped
+    received_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    claimed_at = Column(DateTime(timezone=True))
+    attempts = Column(Integer, nullable=False, default=0)
+    error = Column(String(200))
 
 
 class Staff(Base):

@@ -7,8 +7,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import (Application, Business, Handoff, LessonProgress, MessageLog, Outbox, User,
-                                now)
+from bot.storage.models import (Application, Business, Handoff, IncomingUpdate, LessonProgress, MessageLog,
+                                Outbox, User, now)
 
 ACTIVE_STATUSES = ("diajukan", "diverifikasi", "aktif")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
@@ -194,8 +194,30 @@ class Repository:
         self.session.add(message)
         return message
 
+    def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> None:
+        """A reply to send; the key makes queuing the same reply twice a no-op."""
+        exists = self.session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first()
+        if exists is None:
+            self.session.add(Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
+                                    text=reply["text"], buttons=reply.get("buttons") or [], attempts=0,
+                                    idempotency_key=key, reply=reply, edit_message_id=edit_message_id))
+
+    # Updates -------------------------------------------------------------------------------
+    def update_done(self, update_id: int) -> bool:
+        row = self.session.get(IncomingUpdate, update_id)
+        return row is not None and row.status == "done"
+
+    def finish_update(self, update_id: int, chat_id: str) -> None:
+        row = self.session.get(IncomingUpdate, update_id)
+        if row is None:
+            self.session.add(IncomingUpdate(update_id=update_id, chat_id=chat_id, payload={}, status="done",
+                                            attempts=1))
+        else:
+            row.status = "done"
+
     def pending(self, channel: str, limit: int = 50, chat_id: str | None = None) -> list[Outbox]:
-        query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.channel == channel)
+        query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.failed_at.is_(None), Outbox.channel == channel)
+        query = query.where((Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= now()))
         if chat_id is not None:
             query = query.where(Outbox.chat_id == chat_id)
         query = query.order_by(Outbox.id).limit(limit)

@@ -77,8 +77,10 @@ async def telegram(standin, dialogue):
 
     from bot.channels.telegram import TelegramChannel
 
-    channel = TelegramChannel(dialogue, outbox_interval=0.2)
-    app = channel.build(standin.token, standin.base_url, rate_limit=False)
+    # Test users press buttons faster than people: a wider per-chat pace keeps the scenarios quick
+    # (the pacing itself is tested in tests/channels/test_sender.py).
+    channel = TelegramChannel(dialogue, outbox_interval=0.2, chat_rate=20, chat_burst=20)
+    app = channel.build(standin.token, standin.base_url)
     await app.initialize()
     await app.post_init(app)      # starting by hand skips post_init (stack notes)
     await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)

@@ -22,7 +22,7 @@ def start_bot(standin, tmp_path, model_path, log, extra_args=(), **extra_env) ->
                DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LINDUNGI_MODEL=str(model_path),
                LINDUNGI_DATA_DIR=str(tmp_path), **extra_env,
                LINDUNGI_TODAY="2026-11-23", RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
-               LINDUNGI_LOG_LEVEL="INFO")
+               LINDUNGI_LOG_LEVEL="INFO", LINDUNGI_CHAT_RATE="20", LINDUNGI_CHAT_BURST="20")
     return subprocess.Popen([sys.executable, "-m", "bot", "run", "--poll-timeout", "1", *extra_args], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 

@@ -1,0 +1,174 @@
+"""The one sender: every outgoing Telegram message — replies, agents' answers, status changes,
+reminders — leaves the outbox through here.
+
+- Telegram's limits: about 30 messages a second overall (token bucket) and about one a second per
+  chat (a small burst of 3, then one a second), per process.
+- 429 `retry_after` is honoured (the row waits, the whole bucket pauses); 5xx, network errors and
+  timeouts are retried with exponential backoff; a 400 that cannot succeed fails the row at once.
+- Each row is claimed with a lease before sending and marked sent after, so a reply is sent once.
+  (A timeout after Telegram accepted the message cannot be told apart from a lost request; such a
+  retry may repeat it. The stand-in's faults reject before accepting, as 429/5xx do.)
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+import time
+from collections import defaultdict
+
+from sqlalchemy import select
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.engine.replies import Button, Reply
+from bot.storage.database import Database
+from bot.storage.models import Outbox, now
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=30)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = 60.0
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+        self.paused_until = 0.0
+
+    def wait_time(self) -> float:
+        moment = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (moment - self.stamp) * self.rate)
+        self.stamp = moment
+        if moment < self.paused_until:
+            return self.paused_until - moment
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    async def take(self) -> None:
+        while (delay := self.wait_time()) > 0:
+            await asyncio.sleep(delay)
+        self.tokens -= 1
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+class Sender:
+    def __init__(self, database: Database, deliver, channel: str = "telegram", rate: float = 30.0,
+                 per_chat_rate: float = 1.0, per_chat_burst: float = 3.0):
+        """`deliver(chat_id, reply, edit_message_id)` does the actual Bot API call."""
+        self.database = database
+        self.deliver = deliver
+        self.channel = channel
+        self.bucket = TokenBucket(rate, rate)
+        self.chats: dict[str, TokenBucket] = defaultdict(lambda: TokenBucket(per_chat_rate, per_chat_burst))
+        self.chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.stats = {"sent": 0, "retried": 0, "failed": 0, "rate_limited": 0}
+
+    # Claiming ------------------------------------------------------------------------------------
+    def _claim(self, chat_id: str | None, limit: int) -> list[tuple[int, str, dict, int | None]]:
+        with self.database.transaction() as session:
+            moment = now()
+            query = (select(Outbox).where(Outbox.sent_at.is_(None), Outbox.failed_at.is_(None),
+                                          Outbox.channel == self.channel,
+                                          (Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= moment))
+                     .order_by(Outbox.id).limit(limit))
+            if chat_id is not None:
+                query = query.where(Outbox.chat_id == chat_id)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.execute(query).scalars())
+            claimed = []
+            for row in rows:
+                row.next_attempt_at = moment + LEASE          # the lease: nobody else takes it meanwhile
+                reply = row.reply or {"text": row.text, "buttons": row.buttons or []}
+                claimed.append((row.id, row.chat_id, reply, row.edit_message_id))
+            return claimed
+
+    def _finish(self, row_id: int, *, sent: bool = False, retry_in: float | None = None, error: str = "",
+                count_attempt: bool = True) -> None:
+        with self.database.transaction() as session:
+            row = session.get(Outbox, row_id)
+            if row is None:
+                return
+            if count_attempt:
+                row.attempts += 1
+            row.last_error = error[:200] or None
+            if sent:
+                row.sent_at, row.next_attempt_at = now(), None
+            elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
+                row.next_attempt_at = now() + dt.timedelta(seconds=retry_in)
+            else:
+                row.failed_at = now()
+
+    # Sending ---------------------------------------------------------------------------------------
+    async def flush(self, chat_id: str | None = None, limit: int = 100) -> int:
+        """Send what is due (for one chat, or all); returns how many were sent."""
+        claimed = await asyncio.to_thread(self._claim, chat_id, limit)
+        by_chat: dict[str, list] = defaultdict(list)
+        for item in claimed:
+            by_chat[item[1]].append(item)
+        results = await asyncio.gather(*(self._send_chat(rows) for rows in by_chat.values()))
+        return sum(results)
+
+    async def _send_chat(self, rows: list) -> int:
+        sent = 0
+        chat = rows[0][1]
+        async with self.chat_locks[chat]:
+            for index, (row_id, chat_id, data, edit_id) in enumerate(rows):
+                outcome = await self._send_one(row_id, chat_id, data, edit_id)
+                if outcome == "sent":
+                    sent += 1
+                elif outcome == "later":
+                    # Keep the chat's order: what follows waits for the retry too.
+                    for later_id, *_ in rows[index + 1:]:
+                        await asyncio.to_thread(self._finish, later_id, retry_in=1.0, count_attempt=False)
+                    break
+        return sent
+
+    async def _send_one(self, row_id: int, chat_id: str, data: dict, edit_id: int | None) -> str:
+        await self.bucket.take()
+        await self.chats[chat_id].take()
+        reply = Reply.from_dict(data)
+        try:
+            await self.deliver(chat_id, reply, edit_id)
+        except RetryAfter as error:
+            seconds = _seconds(error.retry_after)
+            self.bucket.pause(seconds)
+            self.stats["rate_limited"] += 1
+            await asyncio.to_thread(self._finish, row_id, retry_in=seconds, error="429", count_attempt=False)
+            return "later"
+        except (TimedOut, NetworkError) as error:
+            attempts = await asyncio.to_thread(self._attempts, row_id)
+            self.stats["retried"] += 1
+            await asyncio.to_thread(self._finish, row_id, retry_in=min(MAX_BACKOFF, 0.5 * 2 ** attempts),
+                                    error=error.__class__.__name__)
+            return "later"
+        except (BadRequest, Forbidden) as error:
+            log.warning("message %s refused for good: %s", row_id, error.__class__.__name__)
+            self.stats["failed"] += 1
+            await asyncio.to_thread(self._finish, row_id, error=str(error))
+            return "failed"
+        self.stats["sent"] += 1
+        await asyncio.to_thread(self._finish, row_id, sent=True)
+        return "sent"
+
+    def _attempts(self, row_id: int) -> int:
+        with self.database.transaction() as session:
+            row = session.get(Outbox, row_id)
+            return row.attempts if row else 0
+
+    async def run(self, interval: float = 0.5) -> None:
+        """Deliver whatever is due, forever (retries, reminders, agents' answers, other workers' leftovers)."""
+        while True:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("sender round failed; trying again")
+            await asyncio.sleep(interval)
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
