@@ -72,16 +72,21 @@ class Sender:
         with self.database.transaction() as session:
             moment = now()
             query = (select(Outbox).where(Outbox.sent_at.is_(None), Outbox.failed_at.is_(None),
-                                          Outbox.channel == self.channel,
-                                          (Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= moment))
-                     .order_by(Outbox.id).limit(limit))
+                                          Outbox.channel == self.channel)
+                     .order_by(Outbox.id).limit(limit * 5))
             if chat_id is not None:
                 query = query.where(Outbox.chat_id == chat_id)
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.execute(query).scalars())
-            claimed = []
+            claimed, blocked = [], set()
             for row in rows:
+                due = row.next_attempt_at is None or _aware(row.next_attempt_at) <= moment
+                if row.chat_id in blocked or not due:
+                    blocked.add(row.chat_id)              # a chat's messages go in order: wait behind it
+                    continue
+                if len(claimed) >= limit:
+                    break
                 row.next_attempt_at = moment + LEASE          # the lease: nobody else takes it meanwhile
                 reply = row.reply or {"text": row.text, "buttons": row.buttons or []}
                 claimed.append((row.id, row.chat_id, reply, row.edit_message_id))
@@ -122,9 +127,9 @@ class Sender:
                 if outcome == "sent":
                     sent += 1
                 elif outcome == "later":
-                    # Keep the chat's order: what follows waits for the retry too.
+                    # Keep the chat's order: what follows goes back and waits behind the retry.
                     for later_id, *_ in rows[index + 1:]:
-                        await asyncio.to_thread(self._finish, later_id, retry_in=1.0, count_attempt=False)
+                        await asyncio.to_thread(self._release, later_id)
                     break
         return sent
 
@@ -140,20 +145,26 @@ class Sender:
             self.stats["rate_limited"] += 1
             await asyncio.to_thread(self._finish, row_id, retry_in=seconds, error="429", count_attempt=False)
             return "later"
+        except (BadRequest, Forbidden) as error:        # BadRequest is a NetworkError: first
+            log.warning("message %s refused for good: %s", row_id, error.__class__.__name__)
+            self.stats["failed"] += 1
+            await asyncio.to_thread(self._finish, row_id, error=str(error))
+            return "failed"
         except (TimedOut, NetworkError) as error:
             attempts = await asyncio.to_thread(self._attempts, row_id)
             self.stats["retried"] += 1
             await asyncio.to_thread(self._finish, row_id, retry_in=min(MAX_BACKOFF, 0.5 * 2 ** attempts),
                                     error=error.__class__.__name__)
             return "later"
-        except (BadRequest, Forbidden) as error:
-            log.warning("message %s refused for good: %s", row_id, error.__class__.__name__)
-            self.stats["failed"] += 1
-            await asyncio.to_thread(self._finish, row_id, error=str(error))
-            return "failed"
         self.stats["sent"] += 1
         await asyncio.to_thread(self._finish, row_id, sent=True)
         return "sent"
+
+    def _release(self, row_id: int) -> None:
+        with self.database.transaction() as session:
+            row = session.get(Outbox, row_id)
+            if row is not None and row.sent_at is None:
+                row.next_attempt_at = None
 
     def _attempts(self, row_id: int) -> int:
         with self.database.transaction() as session:
@@ -168,6 +179,11 @@ class Sender:
             except Exception:
                 log.exception("sender round failed; trying again")
             await asyncio.sleep(interval)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _seconds(value) -> float:

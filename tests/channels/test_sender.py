@@ -1,0 +1,112 @@
+"""The one sender against the stand-in Bot API: limits, 429 retry_after, 5xx and timeouts, once each."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.channels.sender import Sender
+from bot.channels.telegram import TelegramChannel
+from bot.storage.models import Outbox
+from bot.storage.repository import Repository
+from tests.telegram_standin import StandIn
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture()
+def standin():
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+def queue(database, chat: str, count: int, prefix: str = "m") -> None:
+    with database.transaction() as session:
+        repo = Repository(session)
+        user = repo.user("telegram", chat, chat)
+        for n in range(count):
+            repo.queue_reply(user, f"{prefix}-{chat}-{n}", {"text": f"pesan {n} untuk {chat}", "buttons": []})
+
+
+async def sender_for(standin, database, **pace):
+    bot = Bot(standin.token, base_url=standin.base_url, request=HTTPXRequest(read_timeout=1.0, write_timeout=1.0,
+                                                                              connect_timeout=1.0))
+    await bot.initialize()
+    channel = TelegramChannel(None)
+    return bot, Sender(database, lambda chat, reply, edit: channel.send(bot, chat, reply, edit), **pace)
+
+
+async def drain(sender, database, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await sender.flush()
+        with database.transaction() as session:
+            left = session.query(Outbox).filter(Outbox.sent_at.is_(None), Outbox.failed_at.is_(None)).count()
+        if not left:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("messages left undelivered")
+
+
+async def test_faults_still_deliver_every_message_exactly_once(standin, database):
+    queue(database, "101", 4)
+    queue(database, "102", 4)
+    standin.fail("sendMessage", 429, times=2, retry_after=1)
+    standin.fail("sendMessage", 502, times=2)
+    standin.fail("sendMessage", 500, times=1, delay=2.0)           # answered after the client gave up
+    bot, sender = await sender_for(standin, database, per_chat_rate=50, per_chat_burst=50)
+    try:
+        await drain(sender, database)
+    finally:
+        await bot.shutdown()
+    for chat in (101, 102):
+        texts = [m["text"] for m in standin.bot_messages(chat)]
+        assert texts == [f"pesan {n} untuk {chat}" for n in range(4)], texts      # once each, in order
+    assert sender.stats["rate_limited"] >= 1 and sender.stats["retried"] >= 3
+    assert not standin.errors
+
+
+async def test_one_chat_is_paced_to_about_one_message_a_second(standin, database):
+    queue(database, "201", 5)
+    bot, sender = await sender_for(standin, database, per_chat_rate=1.0, per_chat_burst=2.0)
+    try:
+        await drain(sender, database)
+    finally:
+        await bot.shutdown()
+    times = [standin.event_time(201, n) for n in range(5)]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps[0] < 0.5                       # the burst goes at once
+    assert all(gap > 0.8 for gap in gaps[1:]), gaps
+
+
+async def test_a_refused_message_is_not_retried_forever(standin, database):
+    with database.transaction() as session:
+        repo = Repository(session)
+        user = repo.user("telegram", "301", "301")
+        repo.queue_reply(user, "bad-1", {"text": "x", "buttons": [{"label": "terlalu panjang", "data": "d" * 80}]})
+        repo.queue_reply(user, "ok-1", {"text": "yang ini sampai", "buttons": []})
+    bot, sender = await sender_for(standin, database)
+    try:
+        await drain(sender, database)
+    finally:
+        await bot.shutdown()
+    with database.transaction() as session:
+        bad = session.query(Outbox).filter_by(idempotency_key="bad-1").one()
+        assert bad.failed_at is not None and bad.sent_at is None
+    assert [m["text"] for m in standin.bot_messages(301)] == ["yang ini sampai"]
+    standin.errors.clear()                    # the refusal was the point of this test
+
+
+async def test_queuing_the_same_reply_twice_sends_it_once(standin, database):
+    queue(database, "401", 2, prefix="same")
+    queue(database, "401", 2, prefix="same")
+    bot, sender = await sender_for(standin, database)
+    try:
+        await drain(sender, database)
+    finally:
+        await bot.shutdown()
+    assert len(standin.bot_messages(401)) == 2
