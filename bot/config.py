@@ -50,6 +50,10 @@ class Settings:
     chat_rate: float = field(default_factory=lambda: float(_env("LINDUNGI_CHAT_RATE", "1")))
     chat_burst: float = field(default_factory=lambda: float(_env("LINDUNGI_CHAT_BURST", "3")))
 
+    # Rasa servers to ask instead of loading the model in this process ("http://host:5005,http://…").
+    nlu_url: str = field(default_factory=lambda: _env("NLU_URL"))
+    nlu_timeout: float = field(default_factory=lambda: float(_env("NLU_TIMEOUT", "2")))
+
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""
         fixed = self.today

@@ -17,7 +17,7 @@ from bot.office_hours import OfficeHours
 from bot.privacy import Vault
 from bot.storage.database import Database, SchemaOutdated
 from bot.training import find_model, model_path
-from bot.understanding import Understanding
+from bot.understanding import RemoteUnderstanding, Understanding
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
                  background: bool = False) -> Engine:
     """An engine with the NLU model loading (in the background if asked) and the knowledge base."""
     settings = settings or Settings()
+    if settings.nlu_url and model is None:
+        remote = RemoteUnderstanding([u.strip() for u in settings.nlu_url.split(",") if u.strip()],
+                                     timeout=settings.nlu_timeout)
+        return Engine(remote, default_knowledge(), settings.clock())
     path = model or find_model()
     if path is None or not Path(path).exists():
         raise ModelMissing("Belum ada model NLU. Jalankan `make train` dulu.")

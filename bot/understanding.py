@@ -34,6 +34,7 @@ class Understood:
     confidence: float
     entities: tuple[dict, ...] = ()
     ranking: tuple[tuple[str, float], ...] = ()
+    unavailable: bool = False        # no model answered (remote servers down or too slow)
 
     @property
     def is_fallback(self) -> bool:
@@ -71,6 +72,66 @@ def quiet_rasa() -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
+
+
+def understood_from(text: str, result: dict) -> Understood:
+    """An Understood from Rasa's parse result (in-process, or `POST /model/parse` of `rasa run`)."""
+    intent = result.get("intent") or {}
+    return Understood(
+        text=text,
+        intent=intent.get("name") or FALLBACK_INTENT,
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=_plain_entities(result.get("entities") or []),
+        ranking=tuple((r["name"], float(r["confidence"])) for r in result.get("intent_ranking") or ()),
+    )
+
+
+class RemoteUnderstanding:
+    """Rasa servers (`rasa run --enable-api`) instead of an in-process model: NLU_URL=url[,url…].
+
+    Requests go round-robin; a server that errs or is slower than the timeout is skipped for the
+    next; when none answers, the result says so (`unavailable`) and the bot asks to try again.
+    """
+
+    ready = True
+
+    def __init__(self, urls: list[str], timeout: float = 2.0):
+        import httpx
+
+        if not urls:
+            raise ValueError("NLU_URL names no server")
+        self.urls = [url.rstrip("/") for url in urls]
+        self._client = httpx.Client(timeout=timeout)
+        self._turn = 0
+        self._lock = threading.Lock()
+
+    def parse(self, text: str) -> Understood:
+        import httpx
+
+        with self._lock:
+            start = self._turn
+            self._turn = (self._turn + 1) % len(self.urls)
+        for step in range(len(self.urls)):
+            url = self.urls[(start + step) % len(self.urls)]
+            try:
+                response = self._client.post(f"{url}/model/parse", json={"text": text[:MAX_PARSE_CHARS]})
+                response.raise_for_status()
+                return understood_from(text, response.json())
+            except (httpx.HTTPError, ValueError) as error:
+                log.warning("NLU server %s failed: %s", url, error.__class__.__name__)
+        return Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0, unavailable=True)
+
+    async def aparse(self, text: str) -> Understood:
+        return await asyncio.to_thread(self.parse, text)
+
+    def start_loading(self):
+        return None
+
+    def load(self) -> "RemoteUnderstanding":
+        return self
+
+    def close(self) -> None:
+        self._client.close()
 
 
 class Understanding:
@@ -116,14 +177,7 @@ class Understanding:
     # Parsing -------------------------------------------------------------------------------
     def _parse_now(self, text: str) -> Understood:
         result = self._loop.run_until_complete(self._agent.parse_message(text[:MAX_PARSE_CHARS]))
-        intent = result.get("intent") or {}
-        return Understood(
-            text=text,
-            intent=intent.get("name") or FALLBACK_INTENT,
-            confidence=float(intent.get("confidence") or 0.0),
-            entities=_plain_entities(result.get("entities") or []),
-            ranking=tuple((r["name"], float(r["confidence"])) for r in result.get("intent_ranking") or ()),
-        )
+        return understood_from(text, result)
 
     def parse(self, text: str) -> Understood:
         """Parse, waiting for the model if it is still loading."""

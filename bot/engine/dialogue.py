@@ -268,7 +268,8 @@ class Dialogue:
         intent = understood.intent
         if intent == "human_handoff" and not understood.is_fallback:
             return self._handoff(turn, "intent")
-        if understood.is_fallback and turn.repo.last_incoming_intent(turn.user) == "nlu_fallback":
+        if (understood.is_fallback and not understood.unavailable
+                and turn.repo.last_incoming_intent(turn.user) == "nlu_fallback"):
             # Twice in a row not understood: offer a person.
             texts = self.knowledge.texts["handoff"]
             return list(self.engine.replies_for(understood)) + [

@@ -64,6 +64,8 @@ class Engine:
         return Outcome(self.replies_for(understood), understood)
 
     def replies_for(self, understood: Understood) -> tuple[Reply, ...]:
+        if understood.unavailable:
+            return (Reply(self.knowledge.texts["not_ready"]),)
         if understood.is_fallback:
             return (self._clarify(understood),)
         amount = understood.entity("amount")

@@ -1,0 +1,57 @@
+"""Property tests: whatever people send, the dialogue answers with messages Telegram accepts."""
+from __future__ import annotations
+
+import html
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, OtherEvent, TextEvent, UserRef
+from bot.engine.replies import split_reply
+from tests.telegram_standin import parse_html
+
+pytestmark = pytest.mark.model
+
+MARKUP = st.sampled_from(["<b>tebal</b>", "<script>alert(1)</script>", "*bintang* _miring_", "[tautan](http://x)",
+                          "&amp; &lt; &", "`kode`", "</i>", "<a href='x'>", "\u202e", "\x00\x07\x1b", "🙂" * 50])
+TEXT = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=50),
+    st.lists(MARKUP, max_size=8).map(" ".join),
+    st.builds(lambda s, n: (s or "x") * n, st.text(min_size=1, max_size=5), st.integers(2000, 10_000)),
+    st.sampled_from(["3201011708900001", "0812-3456-7890", "dua setengah juta", "99999999999999999999",
+                     "/start", "", "   "]),
+)
+EVENT = st.one_of(
+    TEXT.map(TextEvent),
+    st.text(max_size=80).map(ButtonEvent),
+    st.sampled_from(["l:jkk:99", "q:jkk:9:9", "q:jkk:0:-1", "calc:type:x", "enrol:edit:nik", "enrol:submit",
+                     "enrol:pick:7", "go:nowhere", "intent:nope", "more:program_jkk:none", "cancel:yes",
+                     "privacy:delete", "role:alien", "biz:size:raksasa", "l:resume", "resume"]).map(ButtonEvent),
+    st.builds(CommandEvent, st.sampled_from(["start", "menu", "daftar", "batal", "hitung", "xyz", "status",
+                                             "pekerjaku", "datasaya", "belajar"]), st.text(max_size=70)),
+    st.sampled_from(["sticker", "photo", "voice", "location"]).map(OtherEvent),
+    st.builds(ContactEvent, st.text(max_size=20), st.booleans()),
+)
+
+
+def assert_valid_for_telegram(reply) -> None:
+    for piece in split_reply(reply):
+        sent = html.escape(piece.text)
+        problem, plain = parse_html(sent)
+        assert problem is None, problem
+        assert 1 <= len(plain.strip()) <= 4096
+        for button in piece.buttons:
+            assert 1 <= len(button.data.encode("utf-8")) <= 64, button.data
+            assert 1 <= len(button.label) <= 64
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(events=st.lists(EVENT, min_size=1, max_size=6))
+def test_any_sequence_of_events_gets_valid_replies(dialogue, events):
+    who = UserRef("fuzz", "1")
+    for event in events:
+        outcome = dialogue.handle(who, event)
+        for reply in outcome.replies:
+            assert_valid_for_telegram(reply)
