@@ -74,18 +74,15 @@ def cmd_run(args) -> int:
     if not settings.telegram_token:
         fail("TELEGRAM_BOT_TOKEN belum diisi. Tanpa token, pakai `python -m bot shell` untuk chat di terminal.")
     dialogue = build_dialogue(settings, background=True)
-    app = build_application(dialogue, settings.telegram_token, settings.telegram_api_base_url,
-                            rate=settings.send_rate, chat_rate=settings.chat_rate, chat_burst=settings.chat_burst)
+    app = None if args.webhook else build_application(
+        dialogue, settings.telegram_token, settings.telegram_api_base_url, rate=settings.send_rate,
+        chat_rate=settings.chat_rate, chat_burst=settings.chat_burst)
     print(f"Lindungi berjalan ({'webhook ' + args.webhook if args.webhook else 'polling'}). Ctrl-C untuk berhenti.",
           flush=True)
     if args.webhook:
         if not settings.webhook_secret:
             fail("Mode webhook perlu TELEGRAM_WEBHOOK_SECRET (1-256 karakter A-Z, a-z, 0-9, _ dan -).")
-        from urllib.parse import urlparse
-
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                        url_path=urlparse(args.webhook).path.lstrip("/"), webhook_url=args.webhook,
-                        secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES)
+        run_webhook_worker(settings, dialogue, args.webhook, register=not args.no_register)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=args.poll_timeout)
     return 0
@@ -156,6 +153,33 @@ def cmd_staff(args) -> int:
     return 0
 
 
+def run_webhook_worker(settings, dialogue, url: str, register: bool = True) -> None:
+    """One webhook worker process: stores updates, processes them, sends through the one sender."""
+    import asyncio
+    from urllib.parse import urlparse
+
+    import uvicorn
+    from telegram import Bot, Update
+
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.webhook import WebhookWorker
+
+    async def register_webhook() -> None:
+        bot = Bot(settings.telegram_token, base_url=settings.telegram_api_base_url)
+        async with bot:
+            await bot.set_webhook(url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES)
+
+    if register:              # one worker (or the deploy script) registers; the others only serve
+        asyncio.run(register_webhook())
+    channel = TelegramChannel(dialogue, rate=settings.send_rate, chat_rate=settings.chat_rate,
+                              chat_burst=settings.chat_burst)
+    app = channel.build(settings.telegram_token, settings.telegram_api_base_url, polling=False)
+    worker = WebhookWorker(channel, app, settings.webhook_secret, urlparse(url).path or "/telegram")
+    # ws="none": no websockets needed, and Rasa pins an old websockets package.
+    uvicorn.run(worker.asgi(), host=settings.webhook_listen, port=settings.webhook_port, ws="none",
+                log_level="warning", lifespan="on")
+
+
 def cmd_migrate(args) -> int:
     from bot.storage.database import Database
 
@@ -202,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve Telegram (polling, or --webhook URL)")
     run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
     run.add_argument("--poll-timeout", type=int, default=10, help="long-polling timeout in seconds")
+    run.add_argument("--no-register", action="store_true",
+                     help="webhook: do not call setWebhook (another worker or the deploy did)")
     run.set_defaults(func=cmd_run)
 
     apps = sub.add_parser("applications", help="list applications or change one's status")

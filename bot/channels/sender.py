@@ -21,7 +21,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.engine.replies import Button, Reply
+from bot import metrics
+from bot.engine.replies import Reply
 from bot.storage.database import Database
 from bot.storage.models import Outbox, now
 
@@ -143,20 +144,24 @@ class Sender:
             seconds = _seconds(error.retry_after)
             self.bucket.pause(seconds)
             self.stats["rate_limited"] += 1
+            metrics.SEND_ERRORS.labels("429").inc()
             await asyncio.to_thread(self._finish, row_id, retry_in=seconds, error="429", count_attempt=False)
             return "later"
         except (BadRequest, Forbidden) as error:        # BadRequest is a NetworkError: first
             log.warning("message %s refused for good: %s", row_id, error.__class__.__name__)
             self.stats["failed"] += 1
+            metrics.SEND_ERRORS.labels("refused").inc()
             await asyncio.to_thread(self._finish, row_id, error=str(error))
             return "failed"
         except (TimedOut, NetworkError) as error:
             attempts = await asyncio.to_thread(self._attempts, row_id)
             self.stats["retried"] += 1
+            metrics.SEND_ERRORS.labels("network").inc()
             await asyncio.to_thread(self._finish, row_id, retry_in=min(MAX_BACKOFF, 0.5 * 2 ** attempts),
                                     error=error.__class__.__name__)
             return "later"
         self.stats["sent"] += 1
+        metrics.SENT.inc()
         await asyncio.to_thread(self._finish, row_id, sent=True)
         return "sent"
 

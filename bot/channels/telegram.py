@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import time
 from collections import defaultdict
 
 from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
@@ -22,6 +23,7 @@ from telegram.request import HTTPXRequest
 
 from bot.engine.dialogue import COMMANDS, Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
+from bot import metrics
 from bot.channels.sender import Sender
 from bot.engine.outbox import run_housekeeping
 from bot.engine.replies import Reply, split_reply, split_text
@@ -195,9 +197,16 @@ class TelegramChannel:
         self._waiting[chat.id] += 1
         try:
             async with self._locks[chat.id]:
+                began = time.monotonic()
                 outcome = await asyncio.to_thread(
                     self.dialogue.handle, who, event, update.update_id,
                     pressed.message_id if pressed is not None else None, True)
+                metrics.HANDLE_SECONDS.observe(time.monotonic() - began)
+                metrics.MESSAGES.labels(type(event).__name__.replace("Event", "").lower()).inc()
+                if outcome.understood is not None:
+                    metrics.CONFIDENCE.observe(outcome.understood.confidence)
+                    if outcome.understood.is_fallback:
+                        metrics.FALLBACKS.inc()
                 if outcome.queued:
                     await self.sender.flush(str(chat.id))
                 else:                               # the user was just deleted: nothing to queue for
