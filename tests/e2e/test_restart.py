@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_bot(standin, tmp_path, model_path, log, extra_args=(), **extra_env) -> subprocess.Popen:
     env = dict(os.environ, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
-               DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", LINDUNGI_MODEL=str(model_path),
+               DATABASE_URL=extra_env.pop("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}"),
+               LINDUNGI_MODEL=str(model_path),
                LINDUNGI_DATA_DIR=str(tmp_path), **extra_env,
                LINDUNGI_TODAY="2026-11-23", RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
                LINDUNGI_LOG_LEVEL="INFO", LINDUNGI_CHAT_RATE="20", LINDUNGI_CHAT_BURST="20")
