@@ -272,16 +272,16 @@ class StandIn:
                 headers = {"Content-Type": "application/json"}
                 if secret:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-                for attempt in range(6):          # Telegram retries failed deliveries
+                for attempt in range(80):         # Telegram keeps retrying failed deliveries
                     try:
                         async with session.post(hook["url"], data=body, headers=headers,
                                                 timeout=aiohttp.ClientTimeout(total=10)) as response:
                             self.webhook_responses.append(response.status)
                             if response.status < 500 or raw is not None:
                                 break
-                    except aiohttp.ClientError:
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
                         self.webhook_responses.append(0)
-                    await asyncio.sleep(0.3 * (attempt + 1))
+                    await asyncio.sleep(min(2.0, 0.25 * (attempt + 1)))
 
     def user_message(self, user_id: int, chat_id: int | None = None, chat_type: str = "private", **content) -> dict:
         chat = self._chat(chat_id or user_id, chat_type)

@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot import metrics
 from bot.engine.replies import Reply
 from bot.storage.database import Database
+from bot.storage import liveness
 from bot.storage.models import Outbox, now
 
 log = logging.getLogger(__name__)
@@ -80,15 +81,18 @@ class Sender:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.execute(query).scalars())
+            living = set(session.execute(liveness.alive()).scalars())
             claimed, blocked = [], set()
             for row in rows:
-                due = row.next_attempt_at is None or _aware(row.next_attempt_at) <= moment
+                due = (row.next_attempt_at is None or _aware(row.next_attempt_at) <= moment
+                       or (row.claimed_by is not None and row.claimed_by not in living))   # its holder died
                 if row.chat_id in blocked or not due:
                     blocked.add(row.chat_id)              # a chat's messages go in order: wait behind it
                     continue
                 if len(claimed) >= limit:
                     break
                 row.next_attempt_at = moment + LEASE          # the lease: nobody else takes it meanwhile
+                row.claimed_by = liveness.INSTANCE
                 reply = row.reply or {"text": row.text, "buttons": row.buttons or []}
                 claimed.append((row.id, row.chat_id, reply, row.edit_message_id))
             return claimed
@@ -102,6 +106,7 @@ class Sender:
             if count_attempt:
                 row.attempts += 1
             row.last_error = error[:200] or None
+            row.claimed_by = None
             if sent:
                 row.sent_at, row.next_attempt_at = now(), None
             elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
@@ -169,7 +174,7 @@ class Sender:
         with self.database.transaction() as session:
             row = session.get(Outbox, row_id)
             if row is not None and row.sent_at is None:
-                row.next_attempt_at = None
+                row.next_attempt_at, row.claimed_by = None, None
 
     def _attempts(self, row_id: int) -> int:
         with self.database.transaction() as session:
@@ -177,13 +182,22 @@ class Sender:
             return row.attempts if row else 0
 
     async def run(self, interval: float = 0.5) -> None:
-        """Deliver whatever is due, forever (retries, reminders, agents' answers, other workers' leftovers)."""
+        """Deliver whatever is due, forever (retries, reminders, agents' answers, other workers' leftovers);
+        beat this process's heartbeat on the way."""
+        last_beat = 0.0
         while True:
             try:
+                if time.monotonic() - last_beat > liveness.BEAT:
+                    await asyncio.to_thread(self._beat)
+                    last_beat = time.monotonic()
                 await self.flush()
             except Exception:
                 log.exception("sender round failed; trying again")
             await asyncio.sleep(interval)
+
+    def _beat(self) -> None:
+        with self.database.transaction() as session:
+            liveness.beat(session)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

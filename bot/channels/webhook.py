@@ -28,6 +28,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.channels.telegram import TelegramChannel
+from bot.storage import liveness
 from bot.storage.models import IncomingUpdate, now
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class WebhookWorker:
 
     # Processing ----------------------------------------------------------------------------------
     async def start(self) -> None:
+        await asyncio.to_thread(self._beat)        # alive before claiming anything
         await self.app.initialize()
         await self.channel.post_init(self.app)
         self._tasks.append(asyncio.create_task(self._loop()))
@@ -168,17 +170,23 @@ class WebhookWorker:
                 log.exception("update loop failed; going on")
                 await asyncio.sleep(0.5)
 
+    def _beat(self) -> None:
+        with self.database.transaction() as session:
+            liveness.beat(session)
+
     def _claim(self) -> tuple[int, dict, float] | None:
         """The oldest pending update of a chat with nothing in progress (or an expired lease)."""
         with self.database.transaction() as session:
             moment = now()
+            holder_alive = IncomingUpdate.claimed_by.in_(liveness.alive())
             busy = (select(IncomingUpdate.chat_id)
                     .where(IncomingUpdate.status == "processing", IncomingUpdate.claimed_at > moment - LEASE,
-                           IncomingUpdate.chat_id.is_not(None)))
+                           holder_alive, IncomingUpdate.chat_id.is_not(None)))
             older = (select(func.min(IncomingUpdate.update_id))
                      .where(IncomingUpdate.status.in_(("pending", "processing")))
                      .group_by(IncomingUpdate.chat_id))
-            stale = and_(IncomingUpdate.status == "processing", IncomingUpdate.claimed_at <= moment - LEASE)
+            stale = and_(IncomingUpdate.status == "processing",
+                         (IncomingUpdate.claimed_at <= moment - LEASE) | ~holder_alive)
             query = (select(IncomingUpdate)
                      .where((IncomingUpdate.status == "pending") | stale,
                             IncomingUpdate.update_id.in_(older),
@@ -190,6 +198,7 @@ class WebhookWorker:
             if row is None:
                 return None
             row.status, row.claimed_at, row.attempts = "processing", moment, row.attempts + 1
+            row.claimed_by = liveness.INSTANCE
             received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=dt.timezone.utc)
             return row.update_id, row.payload, (moment - received).total_seconds()
 

@@ -158,6 +158,7 @@ class Outbox(Base):
     next_attempt_at = Column(DateTime(timezone=True))
     last_error = Column(String(200))
     failed_at = Column(DateTime(timezone=True))
+    claimed_by = Column(String(32))                          # the worker holding the lease
 
 
 class IncomingUpdate(Base):
@@ -171,8 +172,19 @@ class IncomingUpdate(Base):
     status = Column(String(12), nullable=False, default="pending", index=True)   # pending | processing | done | skipped
     received_at = Column(DateTime(timezone=True), nullable=False, default=now)
     claimed_at = Column(DateTime(timezone=True))
+    claimed_by = Column(String(32))
     attempts = Column(Integer, nullable=False, default=0)
     error = Column(String(200))
+
+
+class Worker(Base):
+    """A running process's heartbeat: work claimed by a process that stopped beating is free again."""
+
+    __tablename__ = "workers"
+
+    id = Column(String(32), primary_key=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    heartbeat_at = Column(DateTime(timezone=True), nullable=False, default=now, index=True)
 
 
 class Staff(Base):
