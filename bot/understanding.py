@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_PARSE_CHARS = 1000   # longer messages are cut for the model (their start carries the question)
+CACHE_SIZE = 20_000      # parsed texts kept per process (oldest dropped first)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,9 @@ class Understanding:
         self._agent = None
         self._ready = threading.Event()
         self._loading: concurrent.futures.Future | None = None
+        # People ask the same short questions again and again ("brp iuran", "cara klaim jht").
+        self._cache: dict[str, Understood] = {}
+        self._cache_lock = threading.Lock()
 
     # Loading -------------------------------------------------------------------------------
     def start_loading(self) -> concurrent.futures.Future:
@@ -180,13 +184,26 @@ class Understanding:
         return understood_from(text, result)
 
     def parse(self, text: str) -> Understood:
-        """Parse, waiting for the model if it is still loading."""
+        """Parse, waiting for the model if it is still loading. Repeated texts come from a cache."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
         self.start_loading()
-        return self._executor.submit(self._parse_now, text).result()
+        return self._remember(text, self._executor.submit(self._parse_now, text).result())
 
     async def aparse(self, text: str) -> Understood:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
         self.start_loading()
-        return await asyncio.wrap_future(self._executor.submit(self._parse_now, text))
+        return self._remember(text, await asyncio.wrap_future(self._executor.submit(self._parse_now, text)))
+
+    def _remember(self, text: str, understood: Understood) -> Understood:
+        with self._cache_lock:
+            self._cache[text] = understood
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return understood
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,7 @@ limit; lesson cards are edited in place.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import html
 import logging
 import time
@@ -69,6 +70,9 @@ class TelegramChannel:
         self.outbox_interval = outbox_interval
         self.rate, self.chat_rate, self.chat_burst = rate, chat_rate, chat_burst
         self.sender: Sender | None = None
+        # Dialogue turns run here, off the event loop; enough threads that buttons and form answers
+        # (no model needed) never queue behind texts waiting for the model.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="dialogue")
         self.housekeeping_interval = housekeeping_interval
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: dict[int, int] = defaultdict(int)
@@ -198,8 +202,8 @@ class TelegramChannel:
         try:
             async with self._locks[chat.id]:
                 began = time.monotonic()
-                outcome = await asyncio.to_thread(
-                    self.dialogue.handle, who, event, update.update_id,
+                outcome = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self.dialogue.handle, who, event, update.update_id,
                     pressed.message_id if pressed is not None else None, True)
                 metrics.HANDLE_SECONDS.observe(time.monotonic() - began)
                 metrics.MESSAGES.labels(type(event).__name__.replace("Event", "").lower()).inc()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from typing import Callable
 
@@ -84,6 +85,7 @@ class Dialogue:
         (idempotency key = update id + reply number) for the sender, so a crash after the commit
         loses no reply and a reprocessed update queues none twice.
         """
+        understood = self._parse_early(event)
         with self.database.transaction() as session:
             repo = Repository(session)
             if update_id is not None and repo.update_done(update_id):
@@ -91,7 +93,7 @@ class Dialogue:
             user = repo.user(who.channel, who.user_id, who.chat)
             flow, step = user.flow, user.step
             turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today(),
-                        vault=self.vault, bot_username=self.bot_username)
+                        vault=self.vault, bot_username=self.bot_username, understood=understood)
             if repo.open_handoff(user) is not None:
                 replies = tuple(self._during_handoff(turn, event))
             else:
@@ -108,6 +110,20 @@ class Dialogue:
                     repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
                                      pressed_message_id if piece.edit else None)
         return Outcome(replies, turn.understood, queued)
+
+    def _parse_early(self, event: Event):
+        """Understand typed text before the transaction, so no database lock waits on the model.
+
+        Texts with long digit runs (a NIK, a phone number) are left to the flow that asked for them.
+        """
+        if not isinstance(event, TextEvent) or not (event.text or "").strip():
+            return None
+        if re.search(r"\d{8,}", re.sub(r"[\s.-]", "", event.text)):
+            return None
+        understanding = self.engine.understanding
+        if not self.wait_for_model and not getattr(understanding, "ready", True):
+            return None
+        return understanding.parse(event.text.strip())
 
     # Routing -------------------------------------------------------------------------------
     def _dispatch(self, turn: Turn, event: Event) -> list[Reply]:
