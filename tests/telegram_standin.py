@@ -183,6 +183,8 @@ class StandIn:
         # Webhook mode (after setWebhook): updates are POSTed to the bot, in order, retried on errors.
         self.webhook: dict | None = None
         self.webhook_responses: list[int] = []
+        self.balance: list[str] = []
+        self._balanced = 0
         self._webhook_queue: asyncio.Queue | None = None
 
     # Lifecycle -------------------------------------------------------------------------------
@@ -266,6 +268,9 @@ class StandIn:
                 hook = self.webhook
                 if hook is None:
                     continue
+                if self.balance:                   # stand in for a load balancer over several workers
+                    hook = dict(hook, url=self.balance[self._balanced % len(self.balance)])
+                    self._balanced += 1
                 raw = update.get("_raw")
                 body = raw if raw is not None else json.dumps(update).encode()
                 secret = update.get("_secret", hook.get("secret_token"))

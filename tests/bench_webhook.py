@@ -1,0 +1,283 @@
+"""`make bench` part: simulated users through the stand-in to webhook workers (1 and 2 processes).
+
+Prints sustained messages/s, p50/p99 from update to first reply, errors, RSS and CPU per process,
+and the CPU per message compared in the same run with a bare in-process Rasa parse of the same
+texts and with a stock `rasa run --enable-api` server answering them (`POST /model/parse`).
+Also: how soon a fresh worker answers /start while its model is still loading, and when the NLU is
+ready. Figures only; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["brp iuran bpjs tk buat ojol", "cara klaim jht gmn", "jkm itu apa", "kalo kecelakaan di jalan ditanggung ga",
+             "daftar bpu dimana", "otp jmo ga masuk", "telat bayar iuran gimana", "berapa iuran kalau gaji 2jt",
+             "jht bisa cair kapan", "kena phk dapat jkp ga", "iuran karyawan berapa persen", "makasih min"]
+SESSION = [("say", "/start"), ("press", "Saya pekerja"), ("ask", None), ("say", "/belajar"),
+           ("press", "Jaminan Kecelakaan Kerja"), ("press", "Lanjut"), ("ask", None), ("ask", None),
+           ("say", "/hitung"), ("press", "Saya pekerja mandiri"), ("press", "Pekerjaan lain"), ("say", "2,5jt"),
+           ("ask", None)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_ready(port: int, timeout: float = 300) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        try:
+            health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read())
+            if health.get("nlu") == "ready":
+                return time.monotonic() - began
+        except Exception:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("worker not ready")
+
+
+def start_worker(standin, model: Path, db_url: str, port: int, register: bool, log) -> subprocess.Popen:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
+               DATABASE_URL=db_url, LINDUNGI_MODEL=str(model), LINDUNGI_SECRET_KEY="b" * 44,
+               TELEGRAM_WEBHOOK_SECRET="bench-secret", LINDUNGI_WEBHOOK_PORT=str(port), PYTHONWARNINGS="ignore",
+               LINDUNGI_CHAT_RATE="5", LINDUNGI_CHAT_BURST="5", LINDUNGI_TODAY="2026-11-23")
+    args = [sys.executable, "-m", "bot", "run", "--webhook", f"http://127.0.0.1:{port}/tg"]
+    if not register:
+        args.append("--no-register")
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int, float]:
+    from tests.telegram_standin import buttons_of
+
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    missing = 0
+
+    async def user(uid: int) -> None:
+        nonlocal missing
+        await asyncio.sleep(rng.uniform(0, 3))
+        for kind, value in SESSION:
+            mark = standin.activity(uid)
+            if kind == "press":
+                found = [m for m in standin.bot_messages(uid) if any(value in l for l, _ in buttons_of(m))]
+                if not found:
+                    missing += 1
+                    continue
+                message = max(found, key=lambda m: m["message_id"])
+                standin.press(uid, message, next(d for l, d in buttons_of(message) if value in l))
+            else:
+                standin.send_text(uid, value if kind == "say" else rng.choice(QUESTIONS))
+            queued = time.monotonic()
+            while standin.activity(uid) == mark and time.monotonic() - queued < 60:
+                await asyncio.sleep(0.005)
+            if standin.activity(uid) == mark:
+                missing += 1
+                continue
+            latencies.append(standin.event_time(uid, mark) - queued)
+            await asyncio.sleep(rng.uniform(0.5, 1.5))      # a person reading and typing
+
+    began = time.monotonic()
+    await asyncio.gather(*(user(50_000 + n) for n in range(users)))
+    return latencies, missing, time.monotonic() - began
+
+
+async def free_text_burst(standin, users: int, each: int) -> dict:
+    """`users` people typing questions back to back (no pause): free-text answers per second, p99."""
+    rng = random.Random(11)
+    latencies: list[float] = []
+
+    async def user(uid: int) -> None:
+        for _ in range(each):
+            mark = standin.activity(uid)
+            standin.send_text(uid, rng.choice(QUESTIONS))
+            queued = time.monotonic()
+            while standin.activity(uid) == mark and time.monotonic() - queued < 60:
+                await asyncio.sleep(0.003)
+            if standin.activity(uid) != mark:
+                latencies.append(standin.event_time(uid, mark) - queued)
+            await asyncio.sleep(1.05)            # Telegram's pace for one chat; many chats at once
+    began = time.monotonic()
+    await asyncio.gather(*(user(90_000 + n) for n in range(users)))
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+            "count": len(latencies)}
+
+
+def run_workers(count: int, users: int, model: Path) -> dict:
+    from bot.storage.database import Database
+    from tests.telegram_standin import StandIn
+
+    folder = Path(tempfile.mkdtemp(prefix="lindungi-bench-"))
+    db_url = f"sqlite:///{folder}/bench.db"
+    Database(db_url).migrate()
+    standin = StandIn().start()
+    ports = [free_port() for _ in range(count)]
+    log = open(folder / "workers.log", "wb")
+    began = time.monotonic()
+    workers = [start_worker(standin, model, db_url, port, n == 0, log) for n, port in enumerate(ports)]
+    try:
+        while standin.webhook is None:
+            time.sleep(0.05)
+        standin.balance = [f"http://127.0.0.1:{port}/tg" for port in ports]
+        # How soon /start is answered while the model loads, and when the NLU is ready.
+        mark = standin.activity(1)
+        standin.send_text(1, "/start")
+        while standin.activity(1) == mark and time.monotonic() - began < 120:
+            time.sleep(0.01)
+        first_answer = time.monotonic() - began
+        for port in ports:
+            wait_ready(port)
+        ready_at = time.monotonic() - began
+        cpu_before = sum(proc_cpu(w.pid) for w in workers)
+        latencies, missing, elapsed = asyncio.run(simulate(standin, users))
+        cpu = sum(proc_cpu(w.pid) for w in workers) - cpu_before
+        burst = asyncio.run(free_text_burst(standin, 32, 15))
+        rss = [proc_rss_mb(w.pid) for w in workers]
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        standin.stop()
+        log.close()
+    latencies.sort()
+    return {"workers": count, "messages": len(latencies), "elapsed": elapsed, "missing": missing,
+            "p50": statistics.median(latencies), "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+            "rss": rss, "cpu_per_message": cpu / max(1, len(latencies)), "first_answer": first_answer,
+            "nlu_ready": ready_at, "schema_errors": len(standin.errors), "burst": burst}
+
+
+def bare_parse_cpu(model: Path, texts: list[str]) -> float:
+    from bot.understanding import Understanding
+
+    nlu = Understanding(model).load()
+    for text in texts[:20]:
+        nlu._executor.submit(nlu._parse_now, text).result()      # warm up, uncached
+    began = time.process_time()
+    for text in texts:
+        nlu._executor.submit(nlu._parse_now, text).result()      # the model itself, no cache
+    cost = (time.process_time() - began) / len(texts)
+    nlu.close()
+    return cost
+
+
+def stock_server(model: Path, texts: list[str], concurrency: int = 32) -> dict:
+    port = free_port()
+    log = open(tempfile.mktemp(suffix=".log"), "wb")
+    began = time.monotonic()
+    server = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--port", str(port),
+                               "--model", str(model)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, RASA_TELEMETRY_ENABLED="false"))
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2)
+                break
+            except Exception:
+                if time.monotonic() - began > 300:
+                    raise
+                time.sleep(1)
+        load = time.monotonic() - began
+
+        def parse(text: str) -> None:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/model/parse",
+                                             data=json.dumps({"text": text}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(request, timeout=30).read()
+
+        for text in texts[:20]:
+            parse(text)
+        from concurrent.futures import ThreadPoolExecutor
+
+        cpu_before = proc_cpu(server.pid)
+        times: list[float] = []
+
+        def timed(text: str) -> None:
+            start = time.monotonic()
+            parse(text)
+            times.append(time.monotonic() - start)
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(timed, texts))
+        elapsed = time.monotonic() - start
+        cpu = proc_cpu(server.pid) - cpu_before
+        times.sort()
+        return {"load": load, "rps": len(texts) / elapsed, "p99": times[int(len(times) * 0.99) - 1],
+                "cpu_per_request": cpu / len(texts), "rss": proc_rss_mb(server.pid)}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--no-stock", action="store_true")
+    args = parser.parse_args()
+    from bot.training import find_model
+
+    model = find_model()
+    texts = [q for q in QUESTIONS for _ in range(40)]
+    print(f"webhook workers, {args.users} simulated users x {len(SESSION)} messages (stand-in Bot API, SQLite):")
+    results = [run_workers(count, args.users, model) for count in (1, 2)]
+    for r in results:
+        print(f"  {r['workers']} worker(s): {r['messages']} messages in {r['elapsed']:.0f} s = "
+              f"{r['messages'] / r['elapsed']:.1f} msg/s; update→reply p50 {r['p50'] * 1000:.0f} ms, "
+              f"p99 {r['p99'] * 1000:.0f} ms; {r['missing']} missing, {r['schema_errors']} schema errors; "
+              f"RSS {', '.join(f'{x:.0f}' for x in r['rss'])} MB; CPU {r['cpu_per_message'] * 1000:.1f} ms/message; "
+              f"/start answered {r['first_answer']:.1f} s after launch, NLU ready at {r['nlu_ready']:.0f} s")
+        b = r["burst"]
+        print(f"    free text, 32 users typing at once: {b['count']} answers, {b['rps']:.1f}/s, "
+              f"p99 {b['p99'] * 1000:.0f} ms")
+    bare = bare_parse_cpu(model, texts)
+    ours = results[0]["cpu_per_message"]
+    print(f"  bare in-process Rasa parse: {bare * 1000:.1f} ms CPU per message "
+          f"(a worker spends {ours / bare:.2f}x that per message, dialogue, storage and HTTP included)")
+    if not args.no_stock:
+        stock = stock_server(model, texts)
+        print(f"  stock `rasa run --enable-api`: ready after {stock['load']:.0f} s, {stock['rps']:.0f} parses/s at "
+              f"concurrency 32, p99 {stock['p99'] * 1000:.0f} ms, {stock['cpu_per_request'] * 1000:.1f} ms CPU "
+              f"per request, RSS {stock['rss']:.0f} MB; its CPU per parse is "
+              f"{stock['cpu_per_request'] / ours:.2f}x a worker's per message")
+
+
+if __name__ == "__main__":
+    main()
