@@ -75,6 +75,12 @@ def quiet_rasa() -> None:
     )
 
 
+def for_model(text: str) -> str:
+    """What the model reads: Rasa takes a leading "/" as an intent trigger ("/start" → intent
+    "start"), so typed slashes are dropped; overly long texts are cut."""
+    return text.lstrip("/").strip()[:MAX_PARSE_CHARS] or "?"
+
+
 def understood_from(text: str, result: dict) -> Understood:
     """An Understood from Rasa's parse result (in-process, or `POST /model/parse` of `rasa run`)."""
     intent = result.get("intent") or {}
@@ -115,7 +121,7 @@ class RemoteUnderstanding:
         for step in range(len(self.urls)):
             url = self.urls[(start + step) % len(self.urls)]
             try:
-                response = self._client.post(f"{url}/model/parse", json={"text": text[:MAX_PARSE_CHARS]})
+                response = self._client.post(f"{url}/model/parse", json={"text": for_model(text)})
                 response.raise_for_status()
                 return understood_from(text, response.json())
             except (httpx.HTTPError, ValueError) as error:
@@ -180,7 +186,7 @@ class Understanding:
 
     # Parsing -------------------------------------------------------------------------------
     def _parse_now(self, text: str) -> Understood:
-        result = self._loop.run_until_complete(self._agent.parse_message(text[:MAX_PARSE_CHARS]))
+        result = self._loop.run_until_complete(self._agent.parse_message(for_model(text)))
         return understood_from(text, result)
 
     def parse(self, text: str) -> Understood:

@@ -47,6 +47,26 @@ ACTION_INTENTS = ("start_learning", "delete_my_data", "calculate_contribution", 
                   "enrolment_status")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    """Control characters (NUL and the like) carry no meaning for us, and PostgreSQL refuses NUL."""
+    return _CONTROL.sub("", text or "")
+
+
+def _clean_event(event: Event) -> Event:
+    if isinstance(event, TextEvent):
+        return TextEvent(_clean(event.text))
+    if isinstance(event, ButtonEvent):
+        return ButtonEvent(_clean(event.data))
+    if isinstance(event, CommandEvent):
+        return CommandEvent(_clean(event.name), _clean(event.payload))
+    if isinstance(event, ContactEvent):
+        return ContactEvent(_clean(event.phone), event.own)
+    return event
+
+
 def _loggable(value):
     """Entity values for the log: a long number (a NIK or phone read as an amount) is masked."""
     if isinstance(value, (int, float)) and abs(value) >= 100_000_000:
@@ -85,6 +105,7 @@ class Dialogue:
         (idempotency key = update id + reply number) for the sender, so a crash after the commit
         loses no reply and a reprocessed update queues none twice.
         """
+        event = _clean_event(event)
         understood = self._parse_early(event)
         with self.database.transaction() as session:
             repo = Repository(session)

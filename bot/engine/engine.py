@@ -66,7 +66,7 @@ class Engine:
     def replies_for(self, understood: Understood) -> tuple[Reply, ...]:
         if understood.unavailable:
             return (Reply(self.knowledge.texts["not_ready"]),)
-        if understood.is_fallback:
+        if understood.is_fallback or understood.intent not in self.knowledge.answers:
             return (self._clarify(understood),)
         amount = understood.entity("amount")
         if (understood.intent in CALCULATING_INTENTS and isinstance(amount, int)
