@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Person, texts
-from tests.e2e.test_restart import start_bot, stop
+from tests.e2e.test_restart import assert_clean_run, start_bot, stop
 from tests.telegram_standin import buttons_of
 
 pytestmark = [pytest.mark.model, pytest.mark.e2e]
@@ -91,7 +91,4 @@ def test_a_bot_killed_after_every_step_loses_no_answer(standin, tmp_path, model_
     finally:
         stop(bot)
         log.close()
-    output = (tmp_path / "bot.log").read_text(errors="replace")
-    assert "Traceback" not in output, output[-3000:]
-    assert NIK not in output and "81234567890" not in output       # no identity data in the logs
-    assert not standin.errors, standin.errors
+    assert_clean_run(tmp_path, standin, NIK, "81234567890")

@@ -28,6 +28,15 @@ def start_bot(standin, tmp_path, model_path, log, extra_args=(), **extra_env) ->
                             stdout=log, stderr=subprocess.STDOUT)
 
 
+def assert_clean_run(tmp_path, standin, *secrets: str) -> None:
+    """The bot's log shows no crash and no identity data; the stand-in saw no invalid request."""
+    output = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
+    for secret in secrets:
+        assert secret not in output
+    assert not standin.errors, standin.errors
+
+
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if process.poll() is None:
         process.send_signal(sig)
@@ -76,6 +85,4 @@ def test_a_killed_bot_resumes_the_lesson_on_the_same_card(standin, tmp_path, mod
     finally:
         stop(bot)
         log.close()
-    output = (tmp_path / "bot.log").read_text(errors="replace")
-    assert "Traceback" not in output, output[-3000:]
-    assert not standin.errors, standin.errors
+    assert_clean_run(tmp_path, standin)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import Person, texts
-from tests.e2e.test_restart import start_bot, stop
+from tests.e2e.test_restart import assert_clean_run, start_bot, stop
 
 pytestmark = [pytest.mark.model, pytest.mark.e2e]
 SECRET = "webhook-secret_123"
@@ -88,6 +88,4 @@ def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, m
     finally:
         stop(bot)
         log.close()
-    output = (tmp_path / "bot.log").read_text(errors="replace")
-    assert "Traceback" not in output, output[-3000:]
-    assert not standin.errors, standin.errors
+    assert_clean_run(tmp_path, standin)
