@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import sys
 import threading
 import warnings
@@ -77,8 +78,10 @@ def quiet_rasa() -> None:
 
 def for_model(text: str) -> str:
     """What the model reads: Rasa takes a leading "/" as an intent trigger ("/start" → intent
-    "start"), so typed slashes are dropped; overly long texts are cut."""
-    return text.lstrip("/").strip()[:MAX_PARSE_CHARS] or "?"
+    "start"), so typed slashes are dropped; overly long texts are cut, and so are digit runs no
+    amount has (a thousand 1s overflowed the amount reader)."""
+    text = re.sub(r"\d{20,}", lambda match: match.group(0)[:19], text.lstrip("/").strip())
+    return text[:MAX_PARSE_CHARS] or "?"
 
 
 def understood_from(text: str, result: dict) -> Understood:
@@ -190,12 +193,17 @@ class Understanding:
         return understood_from(text, result)
 
     def parse(self, text: str) -> Understood:
-        """Parse, waiting for the model if it is still loading. Repeated texts come from a cache."""
+        """Parse, waiting for the model if it is still loading. Repeated texts come from a cache.
+        If the model fails on a text, the result says so instead of raising."""
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         self.start_loading()
-        return self._remember(text, self._executor.submit(self._parse_now, text).result())
+        try:
+            return self._remember(text, self._executor.submit(self._parse_now, text).result())
+        except Exception:
+            log.exception("the NLU model failed on a message")
+            return Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0, unavailable=True)
 
     async def aparse(self, text: str) -> Understood:
         cached = self._cache.get(text)

@@ -55,3 +55,10 @@ def test_any_sequence_of_events_gets_valid_replies(dialogue, events):
         outcome = dialogue.handle(who, event)
         for reply in outcome.replies:
             assert_valid_for_telegram(reply)
+
+
+def test_a_wall_of_digits_is_answered(dialogue):
+    """Found by the fuzz test: a thousand 1s overflowed the amount reader inside the model."""
+    for text in ("1" * 2000, "9" * 400 + " juta", "Rp " + "5" * 60):
+        replies = dialogue.handle(UserRef("fuzz", "2"), TextEvent(text)).replies
+        assert replies and all(reply.text for reply in replies)
