@@ -47,7 +47,9 @@ def assert_valid_for_telegram(reply) -> None:
             assert 1 <= len(button.label) <= 64
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomised: the same broad set of examples on every machine, so CI is repeatable; change the
+# strategies (or run with --hypothesis-seed) to explore further.
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(events=st.lists(EVENT, min_size=1, max_size=6))
 def test_any_sequence_of_events_gets_valid_replies(dialogue, events):
     who = UserRef("fuzz", "1")
