@@ -83,7 +83,13 @@ async def run(users: int) -> None:
                 failures += 1
                 continue
             latencies.append(standin.event_time(user_id, mark) - queued)
-            await asyncio.sleep(0.3)      # let every reply of this turn arrive before the next press
+            # Read the whole answer first: wait until the chat has been quiet for a moment (replies of
+            # one turn arrive about a second apart under Telegram's per-chat pace).
+            seen, quiet_since = standin.activity(user_id), time.monotonic()
+            while time.monotonic() - quiet_since < 1.2:
+                await asyncio.sleep(0.05)
+                if standin.activity(user_id) != seen:
+                    seen, quiet_since = standin.activity(user_id), time.monotonic()
 
     began = time.perf_counter()
     await asyncio.gather(*(one_user(7000 + n) for n in range(users)))
@@ -98,7 +104,7 @@ async def run(users: int) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"telegram stand-in, {users} users x {len(SESSION)} messages, one process, polling:")
     print(f"  messages handled      {len(latencies)} in {elapsed:.1f} s "
-          f"({len(latencies) / elapsed:.1f} messages/s, think time 0.3 s per user)")
+          f"({len(latencies) / elapsed:.1f} messages/s; each user reads the whole answer before the next)")
     print(f"  update → reply        p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
     print(f"  errors                {failures} missing replies, {len(standin.errors)} schema violations")
     print(f"  RSS                   {rss_mb():.0f} MB now, peak {peak:.0f} MB")

@@ -104,6 +104,11 @@ async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int
                 missing += 1
                 continue
             latencies.append(standin.event_time(uid, mark) - queued)
+            seen, quiet_since = standin.activity(uid), time.monotonic()
+            while time.monotonic() - quiet_since < 1.2:        # the whole answer has arrived
+                await asyncio.sleep(0.05)
+                if standin.activity(uid) != seen:
+                    seen, quiet_since = standin.activity(uid), time.monotonic()
             await asyncio.sleep(rng.uniform(0.5, 1.5))      # a person reading and typing
 
     began = time.monotonic()
