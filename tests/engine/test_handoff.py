@@ -47,7 +47,7 @@ def test_office_hours_know_the_next_opening():
 def test_twice_not_understood_offers_a_person(dialogue):
     # Vague fragments the model cannot place (it asks "Maksud Anda…?" for each).
     first = dialogue.handle(WHO, TextEvent("kartu"))
-    second = dialogue.handle(WHO, TextEvent("terus gimana"))
+    second = dialogue.handle(WHO, TextEvent("yang kemarin"))
     assert first.understood.is_fallback and second.understood.is_fallback
     assert not any(b.data.startswith("go:handoff") for r in first.replies for b in r.buttons)
     assert any(b.data == "go:handoff:fallback" for r in second.replies for b in r.buttons)
