@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.training import ROOT, model_path, train
+from bot.training import ROOT, train
 from bot.understanding import FALLBACK_INTENT, Understanding
 
 TEST_FILE = ROOT / "tests" / "data" / "nlu_test.yml"

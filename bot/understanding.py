@@ -14,7 +14,7 @@ import re
 import sys
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"

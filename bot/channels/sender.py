@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
 import time
 from collections import defaultdict

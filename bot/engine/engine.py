@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from bot.engine.events import ButtonEvent, Event, TextEvent
+from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
 from bot.knowledge import Knowledge

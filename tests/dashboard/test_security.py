@@ -5,7 +5,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.engine.events import TextEvent, UserRef
-from bot.storage.models import AuditLog, MessageLog, User
+from bot.storage.models import AuditLog
 from tests.dashboard.conftest import PASSWORD, csrf_of, login
 
 ROUTES = ["/", "/conversations", "/conversations/1", "/review", "/review/group?key=a&intent=b",
@@ -42,7 +42,7 @@ def test_forms_without_the_csrf_token_are_refused(client, staff, database):
     login(client, "ani")
     assert client.post("/review/export").status_code == 403
     assert client.post("/review/export", data={"csrf": "forged"}).status_code == 403
-    page = client.get("/login")
+    client.get("/login")
     assert client.post("/login", data={"name": "ani", "password": PASSWORD}).status_code == 403
 
 

@@ -4,7 +4,6 @@ back the message Telegram delivers again is answered with every earlier answer k
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 import uuid

@@ -13,7 +13,6 @@ import pytest
 
 from tests.e2e.conftest import Person, texts
 from tests.e2e.test_restart import assert_clean_run, start_bot, stop
-from tests.telegram_standin import buttons_of
 
 pytestmark = [pytest.mark.model, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]

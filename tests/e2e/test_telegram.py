@@ -1,7 +1,6 @@
 """End to end: the real python-telegram-bot Application against the stand-in Bot API server."""
 from __future__ import annotations
 
-import re
 
 import pytest
 

@@ -9,7 +9,6 @@ from bot.engine.dialogue import Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, TextEvent, UserRef
 from bot.office_hours import OfficeHours
 from bot.storage.models import Handoff, MessageLog
-from bot.storage.repository import Repository
 
 pytestmark = pytest.mark.model
 WHO = UserRef("test", "h1")
