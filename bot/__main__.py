@@ -1,9 +1,8 @@
-"""Command line: `python -m bot ask|shell|run|dashboard|staff|applications|migrate|train|eval|bench`."""
+"""Command line: `python -m bot ask|shell|run|nlu-serve|dashboard|staff|applications|migrate|train|eval|bench`."""
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import warnings
@@ -84,6 +83,10 @@ def cmd_run(args) -> int:
             fail("Mode webhook perlu TELEGRAM_WEBHOOK_SECRET (1-256 karakter A-Z, a-z, 0-9, _ dan -).")
         run_webhook_worker(settings, dialogue, args.webhook, register=not args.no_register)
     else:
+        if settings.health_port:
+            from bot.channels.ops import serve_in_background
+
+            serve_in_background(dialogue, settings.webhook_listen, settings.health_port)
         app.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=args.poll_timeout)
     return 0
 
@@ -180,6 +183,19 @@ def run_webhook_worker(settings, dialogue, url: str, register: bool = True) -> N
                 log_level="warning", lifespan="on")
 
 
+def cmd_nlu_serve(args) -> int:
+    from bot.nlu_server import serve
+    from bot.training import find_model
+    from bot.understanding import Understanding
+
+    model = find_model()
+    if model is None or not model.exists():
+        print("Belum ada model NLU: jalankan `make train` dulu.", file=sys.stderr)
+        return 2
+    serve(Understanding(model), args.host, args.port, cache=not args.no_cache)
+    return 0
+
+
 def cmd_migrate(args) -> int:
     from bot.storage.database import Database
 
@@ -252,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     staff.set_defaults(func=cmd_staff)
 
+    nlu = sub.add_parser("nlu-serve", help="serve the NLU model over HTTP for NLU_URL (Rasa's /model/parse)")
+    nlu.add_argument("--host", default="127.0.0.1")
+    nlu.add_argument("--port", type=int, default=5005)
+    nlu.add_argument("--no-cache", action="store_true", help="parse every request (benchmarks)")
+    nlu.set_defaults(func=cmd_nlu_serve)
+
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(func=cmd_migrate)
 
@@ -274,10 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    from bot.privacy import protect_logs
+    from bot.logs import setup_logging
 
-    protect_logs()          # no NIK, phone or e-mail in any log line, exceptions included
+    setup_logging(settings.log_level, settings.log_format)   # personal data masked either way
     if settings.log_level.upper() != "DEBUG":
         # Rasa's dependencies warn about their own deprecations on every start: not for users.
         warnings.simplefilter("ignore")

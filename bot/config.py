@@ -35,6 +35,10 @@ class Settings:
     webhook_secret: str = field(default_factory=lambda: _env("TELEGRAM_WEBHOOK_SECRET"))
     webhook_listen: str = field(default_factory=lambda: _env("LINDUNGI_WEBHOOK_LISTEN", "127.0.0.1"))
     webhook_port: int = field(default_factory=lambda: int(_env("LINDUNGI_WEBHOOK_PORT", "8443")))
+    # Polling mode: serve /healthz and /metrics on this port of webhook_listen (0: not served).
+    health_port: int = field(default_factory=lambda: int(_env("LINDUNGI_HEALTH_PORT", "0")))
+    # Log lines as plain text ("text") or one JSON object per line ("json"); personal data masked.
+    log_format: str = field(default_factory=lambda: _env("LINDUNGI_LOG_FORMAT", "text"))
 
     # When staff answer handoffs (WIB), e.g. "mon-fri 08:00-16:00".
     office_hours: str = field(default_factory=lambda: _env("LINDUNGI_OFFICE_HOURS", "mon-fri 08:00-16:00"))

@@ -64,7 +64,7 @@ def score(name: str, understanding: Understanding, examples: list[Example]) -> S
     from sklearn.metrics import f1_score
 
     start = time.perf_counter()
-    results = [understanding.parse(e.text) for e in examples]
+    results = understanding.parse_many([e.text for e in examples])
     seconds = time.perf_counter() - start
     gold = [e.intent for e in examples]
     predicted = [top(r)[0] for r in results]

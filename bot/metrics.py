@@ -12,6 +12,8 @@ HANDLE_SECONDS = Histogram("lindungi_handle_seconds", "Time for the dialogue to 
                            registry=REGISTRY, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 UPDATE_SECONDS = Histogram("lindungi_update_seconds", "From an update's arrival to its replies queued",
                            registry=REGISTRY, buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+NLU_SECONDS = Histogram("lindungi_nlu_parse_seconds", "NLU server: from request to parse result",
+                        registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5))
 UPDATES_RECEIVED = Counter("lindungi_updates_received_total", "Updates stored by webhook workers",
                            registry=REGISTRY)
 UPDATES_SKIPPED = Counter("lindungi_updates_skipped_total", "Updates not processed", ["reason"], registry=REGISTRY)

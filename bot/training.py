@@ -20,8 +20,10 @@ def model_inputs(root: Path = ROOT, config: str = "nlu/config.yml") -> list[Path
     """Files whose content decides the trained model."""
     files = [root / config, root / "domain.yml", root / "bot" / "amounts.py"]
     files += sorted((root / "nlu" / "data").rglob("*.yml"))
-    files += sorted((root / "nlu" / "components").glob("*.py"))
-    files += sorted((root / "nlu" / "components").glob("*.yml"))
+    # Custom components shape only the pipelines that use them (not the stock baseline's).
+    if "nlu.components" in (root / config).read_text(encoding="utf-8"):
+        files += sorted((root / "nlu" / "components").glob("*.py"))
+        files += sorted((root / "nlu" / "components").glob("*.yml"))
     return files
 
 

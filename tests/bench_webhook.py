@@ -65,8 +65,9 @@ def wait_ready(port: int, timeout: float = 300) -> float:
     raise RuntimeError("worker not ready")
 
 
-def start_worker(standin, model: Path, db_url: str, port: int, register: bool, log) -> subprocess.Popen:
-    env = dict(os.environ, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
+def start_worker(standin, model: Path, db_url: str, port: int, register: bool, log,
+                 nlu_url: str = "") -> subprocess.Popen:
+    env = dict(os.environ, NLU_URL=nlu_url, TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
                DATABASE_URL=db_url, LINDUNGI_MODEL=str(model), LINDUNGI_SECRET_KEY="b" * 44,
                TELEGRAM_WEBHOOK_SECRET="bench-secret", LINDUNGI_WEBHOOK_PORT=str(port), PYTHONWARNINGS="ignore",
                LINDUNGI_CHAT_RATE="5", LINDUNGI_CHAT_BURST="5", LINDUNGI_TODAY="2026-11-23")
@@ -76,11 +77,12 @@ def start_worker(standin, model: Path, db_url: str, port: int, register: bool, l
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int, float]:
+async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int, float, dict]:
     from tests.telegram_standin import buttons_of
 
     rng = random.Random(seed)
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {"ask": [], "tap": []}     # free text / buttons and commands
     missing = 0
 
     async def user(uid: int) -> None:
@@ -104,6 +106,7 @@ async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int
                 missing += 1
                 continue
             latencies.append(standin.event_time(uid, mark) - queued)
+            by_kind["ask" if kind == "ask" else "tap"].append(latencies[-1])
             seen, quiet_since = standin.activity(uid), time.monotonic()
             while time.monotonic() - quiet_since < 1.2:        # the whole answer has arrived
                 await asyncio.sleep(0.05)
@@ -113,7 +116,7 @@ async def simulate(standin, users: int, seed: int = 7) -> tuple[list[float], int
 
     began = time.monotonic()
     await asyncio.gather(*(user(50_000 + n) for n in range(users)))
-    return latencies, missing, time.monotonic() - began
+    return latencies, missing, time.monotonic() - began, by_kind
 
 
 async def free_text_burst(standin, users: int, each: int) -> dict:
@@ -139,7 +142,13 @@ async def free_text_burst(standin, users: int, each: int) -> dict:
             "count": len(latencies)}
 
 
-def run_workers(count: int, users: int, model: Path) -> dict:
+def start_nlu_server(model: Path, port: int, log, cache: bool = True) -> subprocess.Popen:
+    args = [sys.executable, "-m", "bot", "nlu-serve", "--port", str(port)] + ([] if cache else ["--no-cache"])
+    return subprocess.Popen(args, cwd=ROOT, env=dict(os.environ, LINDUNGI_MODEL=str(model), PYTHONWARNINGS="ignore"),
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def run_workers(count: int, users: int, model: Path, nlu_server: bool = False) -> dict:
     from bot.storage.database import Database
     from tests.telegram_standin import StandIn
 
@@ -150,7 +159,12 @@ def run_workers(count: int, users: int, model: Path) -> dict:
     ports = [free_port() for _ in range(count)]
     log = open(folder / "workers.log", "wb")
     began = time.monotonic()
-    workers = [start_worker(standin, model, db_url, port, n == 0, log) for n, port in enumerate(ports)]
+    servers, nlu_url = [], ""
+    if nlu_server:
+        nlu_port = free_port()
+        servers = [start_nlu_server(model, nlu_port, log)]
+        nlu_url = f"http://127.0.0.1:{nlu_port}"
+    workers = [start_worker(standin, model, db_url, port, n == 0, log, nlu_url) for n, port in enumerate(ports)]
     try:
         while standin.webhook is None:
             time.sleep(0.05)
@@ -161,18 +175,22 @@ def run_workers(count: int, users: int, model: Path) -> dict:
         while standin.activity(1) == mark and time.monotonic() - began < 120:
             time.sleep(0.01)
         first_answer = time.monotonic() - began
+        if servers:
+            wait_parse(nlu_url)
         for port in ports:
             wait_ready(port)
         ready_at = time.monotonic() - began
-        cpu_before = sum(proc_cpu(w.pid) for w in workers)
-        latencies, missing, elapsed = asyncio.run(simulate(standin, users))
-        cpu = sum(proc_cpu(w.pid) for w in workers) - cpu_before
+        everyone = workers + servers
+        cpu_before = sum(proc_cpu(w.pid) for w in everyone)
+        latencies, missing, elapsed, by_kind = asyncio.run(simulate(standin, users))
+        cpu = sum(proc_cpu(w.pid) for w in everyone) - cpu_before
         burst = asyncio.run(free_text_burst(standin, 32, 15))
         rss = [proc_rss_mb(w.pid) for w in workers]
+        nlu_rss = [proc_rss_mb(w.pid) for w in servers]
     finally:
-        for worker in workers:
+        for worker in workers + servers:
             worker.send_signal(signal.SIGTERM)
-        for worker in workers:
+        for worker in workers + servers:
             try:
                 worker.wait(20)
             except subprocess.TimeoutExpired:
@@ -180,7 +198,10 @@ def run_workers(count: int, users: int, model: Path) -> dict:
         standin.stop()
         log.close()
     latencies.sort()
+    kinds = {kind: (statistics.median(values), sorted(values)[max(0, int(len(values) * 0.99) - 1)])
+             for kind, values in by_kind.items() if values}
     return {"workers": count, "messages": len(latencies), "elapsed": elapsed, "missing": missing,
+            "nlu_rss": nlu_rss, "kinds": kinds,
             "p50": statistics.median(latencies), "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
             "rss": rss, "cpu_per_message": cpu / max(1, len(latencies)), "first_answer": first_answer,
             "nlu_ready": ready_at, "schema_errors": len(standin.errors), "burst": burst}
@@ -191,49 +212,61 @@ def bare_parse_cpu(model: Path, texts: list[str]) -> float:
 
     nlu = Understanding(model).load()
     for text in texts[:20]:
-        nlu._executor.submit(nlu._parse_now, text).result()      # warm up, uncached
+        nlu.submit(text).result()      # warm up, uncached
     began = time.process_time()
     for text in texts:
-        nlu._executor.submit(nlu._parse_now, text).result()      # the model itself, no cache
+        nlu.submit(text).result()      # the model itself, one at a time, no cache
     cost = (time.process_time() - began) / len(texts)
     nlu.close()
     return cost
 
 
-def stock_server(model: Path, texts: list[str], concurrency: int = 32) -> dict:
-    port = free_port()
-    log = open(tempfile.mktemp(suffix=".log"), "wb")
+def post_parse(url: str, text: str) -> None:
+    request = urllib.request.Request(f"{url}/model/parse", data=json.dumps({"text": text}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+def wait_parse(url: str, timeout: float = 300) -> float:
+    """Seconds until the server parses (`rasa run` listens only once loaded; ours says 503 till then)."""
     began = time.monotonic()
-    server = subprocess.Popen([sys.executable, "-m", "rasa", "run", "--enable-api", "--port", str(port),
-                               "--model", str(model)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, RASA_TELEMETRY_ENABLED="false"))
+    while True:
+        try:
+            post_parse(url, "halo")
+            return time.monotonic() - began
+        except Exception:
+            if time.monotonic() - began > timeout:
+                raise
+            time.sleep(0.2)
+
+
+def parse_server(kind: str, model: Path, texts: list[str], concurrency: int = 32) -> dict:
+    """Free-text understanding over HTTP at `concurrency`: stock `rasa run --enable-api` (Rasa's own
+    model load and one parse per request) or `python -m bot nlu-serve --no-cache` (batched)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tempfile.mktemp(suffix=".log"), "wb")
+    if kind == "stock":
+        args = [sys.executable, "-m", "rasa", "run", "--enable-api", "--port", str(port), "--model", str(model)]
+        env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", LINDUNGI_RASA_LOAD="1")
+    else:
+        args = [sys.executable, "-m", "bot", "nlu-serve", "--port", str(port), "--no-cache"]
+        env = dict(os.environ, LINDUNGI_MODEL=str(model), PYTHONWARNINGS="ignore")
+    began = time.monotonic()
+    server = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2)
-                break
-            except Exception:
-                if time.monotonic() - began > 300:
-                    raise
-                time.sleep(1)
+        wait_parse(url)
         load = time.monotonic() - began
-
-        def parse(text: str) -> None:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/model/parse",
-                                             data=json.dumps({"text": text}).encode(),
-                                             headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(request, timeout=30).read()
-
-        for text in texts[:20]:
-            parse(text)
-        from concurrent.futures import ThreadPoolExecutor
-
+        for text in texts[:50]:
+            post_parse(url, text)
         cpu_before = proc_cpu(server.pid)
         times: list[float] = []
 
         def timed(text: str) -> None:
             start = time.monotonic()
-            parse(text)
+            post_parse(url, text)
             times.append(time.monotonic() - start)
 
         start = time.monotonic()
@@ -242,8 +275,9 @@ def stock_server(model: Path, texts: list[str], concurrency: int = 32) -> dict:
         elapsed = time.monotonic() - start
         cpu = proc_cpu(server.pid) - cpu_before
         times.sort()
-        return {"load": load, "rps": len(texts) / elapsed, "p99": times[int(len(times) * 0.99) - 1],
-                "cpu_per_request": cpu / len(texts), "rss": proc_rss_mb(server.pid)}
+        return {"load": load, "rps": len(texts) / elapsed, "p50": statistics.median(times),
+                "p99": times[int(len(times) * 0.99) - 1], "cpu_per_request": cpu / len(texts),
+                "rss": proc_rss_mb(server.pid)}
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -257,31 +291,50 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--no-stock", action="store_true")
     args = parser.parse_args()
+    from bot.evaluation import load_examples
     from bot.training import find_model
 
     model = find_model()
-    texts = [q for q in QUESTIONS for _ in range(40)]
+    questions = [q for q in QUESTIONS for _ in range(40)]
     print(f"webhook workers, {args.users} simulated users x {len(SESSION)} messages (stand-in Bot API, SQLite):")
-    results = [run_workers(count, args.users, model) for count in (1, 2)]
+    results = [run_workers(1, args.users, model), run_workers(2, args.users, model),
+               run_workers(2, args.users, model, nlu_server=True)]
     for r in results:
-        print(f"  {r['workers']} worker(s): {r['messages']} messages in {r['elapsed']:.0f} s = "
+        where = "+ 1 NLU server (NLU_URL)" if r["nlu_rss"] else "model in each"
+        print(f"  {r['workers']} worker(s), {where}: {r['messages']} messages in {r['elapsed']:.0f} s = "
               f"{r['messages'] / r['elapsed']:.1f} msg/s; update→reply p50 {r['p50'] * 1000:.0f} ms, "
-              f"p99 {r['p99'] * 1000:.0f} ms; {r['missing']} missing, {r['schema_errors']} schema errors; "
-              f"RSS {', '.join(f'{x:.0f}' for x in r['rss'])} MB; CPU {r['cpu_per_message'] * 1000:.1f} ms/message; "
-              f"/start answered {r['first_answer']:.1f} s after launch, NLU ready at {r['nlu_ready']:.0f} s")
+              f"p99 {r['p99'] * 1000:.0f} ms; {r['missing']} missing, {r['schema_errors']} schema errors")
+        kinds = r["kinds"]
+        print(f"    buttons/commands p50 {kinds['tap'][0] * 1000:.0f} ms p99 {kinds['tap'][1] * 1000:.0f} ms; "
+              f"free text p50 {kinds['ask'][0] * 1000:.0f} ms p99 {kinds['ask'][1] * 1000:.0f} ms")
+        print(f"    RSS per worker {', '.join(f'{x:.0f}' for x in r['rss'])} MB"
+              + (f", NLU server {r['nlu_rss'][0]:.0f} MB" if r["nlu_rss"] else "")
+              + f"; CPU {r['cpu_per_message'] * 1000:.1f} ms/message (all processes); "
+              f"/start answered {r['first_answer']:.1f} s after launch, NLU ready at {r['nlu_ready']:.1f} s")
         b = r["burst"]
         print(f"    free text, 32 users typing at once: {b['count']} answers, {b['rps']:.1f}/s, "
               f"p99 {b['p99'] * 1000:.0f} ms")
-    bare = bare_parse_cpu(model, texts)
+    bare = bare_parse_cpu(model, questions)
     ours = results[0]["cpu_per_message"]
-    print(f"  bare in-process Rasa parse: {bare * 1000:.1f} ms CPU per message "
+    print(f"  bare in-process Rasa parse (one at a time): {bare * 1000:.1f} ms CPU per message "
           f"(a worker spends {ours / bare:.2f}x that per message, dialogue, storage and HTTP included)")
+    # Free-text understanding alone, same model, same cores, 32 concurrent clients, distinct texts.
+    texts = list(dict.fromkeys(e.text for e in load_examples()))
+    texts = (texts * 4)[:2000]
+    mine = parse_server("ours", model, texts)
+    print(f"  `python -m bot nlu-serve` (batched, cache off): ready after {mine['load']:.1f} s, "
+          f"{mine['rps']:.0f} parses/s at concurrency 32, p50 {mine['p50'] * 1000:.0f} ms, "
+          f"p99 {mine['p99'] * 1000:.0f} ms, {mine['cpu_per_request'] * 1000:.1f} ms CPU per request, "
+          f"RSS {mine['rss']:.0f} MB")
     if not args.no_stock:
-        stock = stock_server(model, texts)
-        print(f"  stock `rasa run --enable-api`: ready after {stock['load']:.0f} s, {stock['rps']:.0f} parses/s at "
-              f"concurrency 32, p99 {stock['p99'] * 1000:.0f} ms, {stock['cpu_per_request'] * 1000:.1f} ms CPU "
-              f"per request, RSS {stock['rss']:.0f} MB; its CPU per parse is "
-              f"{stock['cpu_per_request'] / ours:.2f}x a worker's per message")
+        stock = parse_server("stock", model, texts)
+        print(f"  stock `rasa run --enable-api` (Rasa's own load): ready after {stock['load']:.1f} s, "
+              f"{stock['rps']:.0f} parses/s at concurrency 32, p50 {stock['p50'] * 1000:.0f} ms, "
+              f"p99 {stock['p99'] * 1000:.0f} ms, {stock['cpu_per_request'] * 1000:.1f} ms CPU per request, "
+              f"RSS {stock['rss']:.0f} MB")
+        print(f"  ratios: throughput {mine['rps'] / stock['rps']:.1f}x stock; stock's CPU per parse is "
+              f"{stock['cpu_per_request'] / ours:.2f}x a worker's per message and "
+              f"{stock['cpu_per_request'] / mine['cpu_per_request']:.1f}x nlu-serve's per parse")
 
 
 if __name__ == "__main__":

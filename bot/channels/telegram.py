@@ -12,7 +12,7 @@ import concurrent.futures
 import html
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
                       LinkPreviewOptions, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update)
@@ -32,6 +32,7 @@ from bot.engine.replies import Reply, split_reply, split_text
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+FLOOD_WINDOW, FLOOD_LIMIT = 10.0, 8      # more than 8 messages in 10 s from one chat is spam
 CHUNK = 4000          # split below the limit, at a line break where possible
 # Message kinds the bot cannot read, by the attribute Telegram sets.
 OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "document",
@@ -77,6 +78,8 @@ class TelegramChannel:
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: dict[int, int] = defaultdict(int)
         self._tasks: list[asyncio.Task] = []
+        self._recent: dict[int, deque] = defaultdict(deque)
+        self._warned: dict[int, float] = {}
 
     @property
     def texts(self) -> dict:
@@ -196,6 +199,8 @@ class TelegramChannel:
     async def _process(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event,
                        pressed: Message | None = None) -> None:
         chat = update.effective_chat
+        if self.flooding(context.bot, chat.id):
+            return
         who = UserRef("telegram", str(update.effective_user.id), str(chat.id))
         # One user's updates are handled in order; different users in parallel.
         self._waiting[chat.id] += 1
@@ -220,6 +225,24 @@ class TelegramChannel:
             if not self._waiting[chat.id]:
                 self._waiting.pop(chat.id, None)
                 self._locks.pop(chat.id, None)
+
+    def flooding(self, bot, chat_id: int) -> bool:
+        """Per-user flood control: past the limit, one polite note, then silence until it calms.
+        (Counted per process: a chat's updates reach one process at a time.)"""
+        moment = time.monotonic()
+        recent = self._recent[chat_id]
+        recent.append(moment)
+        while recent and moment - recent[0] > FLOOD_WINDOW:
+            recent.popleft()
+        if len(recent) <= FLOOD_LIMIT:
+            if not recent:
+                self._recent.pop(chat_id, None)
+            return False
+        metrics.UPDATES_SKIPPED.labels("flood").inc()
+        if moment - self._warned.get(chat_id, 0) > FLOOD_WINDOW:
+            self._warned[chat_id] = moment
+            asyncio.create_task(self.deliver(bot, chat_id, [Reply(self.texts["flood"])]))
+        return True
 
     async def send(self, bot, chat_id, reply: Reply, edit_message_id: int | None = None) -> None:
         """One Bot API call for one reply (the sender decides when, and retries)."""

@@ -5,7 +5,7 @@ redelivery is a no-op) and answers 200 at once; a processing loop claims stored 
 oldest of each chat, never two of one chat at a time, `FOR UPDATE SKIP LOCKED` on PostgreSQL — and
 runs them through python-telegram-bot's handlers and the dialogue, whose transaction marks the
 update done and queues the replies for the one sender. Several worker processes behind a load
-balancer share nothing but the database. Also `GET /healthz` and `GET /metrics` (Prometheus).
+balancer share nothing but the database. Also `GET /healthz` and `GET /metrics` (bot/channels/ops.py).
 """
 from __future__ import annotations
 
@@ -15,18 +15,18 @@ import hmac
 import json
 import logging
 import time
-from collections import defaultdict, deque
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
+from bot.channels.ops import ops_routes
 from bot.channels.telegram import TelegramChannel
 from bot.storage import liveness
 from bot.storage.models import IncomingUpdate, now
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 LEASE = dt.timedelta(seconds=60)
 CONCURRENCY = 16
-FLOOD_WINDOW, FLOOD_LIMIT = 10.0, 8      # more than 8 messages in 10 s from one chat is spam
 
 
 def chat_of(payload: dict) -> str | None:
@@ -58,13 +57,12 @@ class WebhookWorker:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()
-        self._recent: dict[str, deque] = defaultdict(deque)
         self._warned: dict[str, float] = {}
 
     # HTTP ----------------------------------------------------------------------------------------
     def asgi(self) -> Starlette:
         return Starlette(routes=[Route(self.path, self.receive, methods=["POST"]),
-                                 Route("/healthz", self.health), Route("/metrics", self.metrics)],
+                                 *ops_routes(self.channel.dialogue)],
                          on_startup=[self.start], on_shutdown=[self.stop])
 
     async def receive(self, request: Request) -> Response:
@@ -113,24 +111,6 @@ class WebhookWorker:
             await self.channel.deliver(self.app.bot, int(chat_id), [_text(self.channel.texts["error"])])
         except Exception:                          # best effort only
             log.info("could not send the apology")
-
-    async def health(self, request: Request) -> Response:
-        try:
-            await asyncio.to_thread(self._ping)
-            database = True
-        except SQLAlchemyError:
-            database = False
-        understanding = self.channel.dialogue.engine.understanding
-        state = {"database": database, "nlu": "ready" if getattr(understanding, "ready", True) else "loading"}
-        return JSONResponse({"status": "ok" if database else "degraded", **state}, status_code=200 if database else 503)
-
-    def _ping(self) -> None:
-        with self.database.transaction() as session:
-            session.execute(select(func.count()).select_from(IncomingUpdate).where(IncomingUpdate.update_id == -1))
-
-    async def metrics(self, request: Request) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
 
     # Processing ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -204,11 +184,6 @@ class WebhookWorker:
 
     async def _process(self, update_id: int, payload: dict, waited: float) -> None:
         began = time.monotonic()
-        chat_id = chat_of(payload)
-        if chat_id and self._flooding(chat_id):
-            await asyncio.to_thread(self._finish, update_id, "skipped", "flood")
-            metrics.UPDATES_SKIPPED.labels("flood").inc()
-            return
         try:
             update = Update.de_json(payload, self.app.bot)
         except Exception:
@@ -234,21 +209,6 @@ class WebhookWorker:
                 return True
             row.status, row.error = status, reason
             return False
-
-    def _flooding(self, chat_id: str) -> bool:
-        """Per-user flood control: past the limit, one polite note, then silence until it calms."""
-        moment = time.monotonic()
-        recent = self._recent[chat_id]
-        recent.append(moment)
-        while recent and moment - recent[0] > FLOOD_WINDOW:
-            recent.popleft()
-        if len(recent) <= FLOOD_LIMIT:
-            return False
-        if moment - self._warned.get(chat_id, 0) > FLOOD_WINDOW:
-            self._warned[chat_id] = moment
-            asyncio.create_task(self.channel.deliver(self.app.bot, int(chat_id),
-                                                     [_text(self.channel.texts["flood"])]))
-        return True
 
 
 def _text(text: str):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-import numpy as np
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -92,12 +91,18 @@ class IntentEnsemble(GraphComponent, IntentClassifier):
         if self.model is None:
             return messages
         weight = float(self.config["diet_weight"])
+        todo = []
         for message in messages:
             features = _features(message)
             ranking = message.get(INTENT_RANKING_KEY) or []
-            if features is None or not ranking:
-                continue
-            linear = dict(zip(self.model.classes_, self.model.predict_proba(features)[0]))
+            if features is not None and ranking:
+                todo.append((message, features, ranking))
+        if not todo:
+            return messages
+        # One call for the whole batch (a server may pass many messages at once).
+        probabilities = self.model.predict_proba(scipy.sparse.vstack([f for _, f, _ in todo]).tocsr())
+        for (message, _, ranking), row in zip(todo, probabilities):
+            linear = dict(zip(self.model.classes_, row))
             diet = {r["name"]: float(r["confidence"]) for r in ranking}
             names = set(linear) | set(diet)
             mixed = {n: weight * diet.get(n, 0.0) + (1 - weight) * float(linear.get(n, 0.0)) for n in names}

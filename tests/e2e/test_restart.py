@@ -85,3 +85,39 @@ def test_a_killed_bot_resumes_the_lesson_on_the_same_card(standin, tmp_path, mod
         stop(bot)
         log.close()
     assert_clean_run(tmp_path, standin)
+
+
+def test_a_polling_bot_serves_health_and_metrics_and_logs_json_without_personal_data(standin, tmp_path, model_path):
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path / "bot.log", "wb")
+    person = Person(standin, 6101)
+    bot = start_bot(standin, tmp_path, model_path, log, LINDUNGI_HEALTH_PORT=str(port), LINDUNGI_LOG_FORMAT="json")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and bot.poll() is None, "no /healthz"
+                time.sleep(0.2)
+        assert health["status"] == "ok" and health["database"] is True
+        asyncio.run(person.say("/start"))
+        asyncio.run(person.say("nik saya 3201014101900001 mau daftar"))
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert 'lindungi_messages_total{kind="command"}' in metrics
+        assert "lindungi_nlu_confidence_bucket" in metrics
+    finally:
+        stop(bot)
+        log.close()
+    assert_clean_run(tmp_path, standin, "3201014101900001")
+    lines = [line for line in (tmp_path / "bot.log").read_text().splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in lines]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)

@@ -141,6 +141,24 @@ async def test_an_edited_message_is_answered_again(telegram, standin):
     assert "JHT" in texts(events)
 
 
+async def test_a_flood_of_messages_gets_one_polite_note_and_no_answers_past_the_limit(telegram, standin, knowledge):
+    from bot.channels.telegram import FLOOD_LIMIT
+
+    note = knowledge.texts["dialogue"]["flood"]
+    sari = Person(standin, 5010)
+    mark = standin.activity(sari.user_id)
+    sent = FLOOD_LIMIT + 6
+    for number in range(sent):
+        standin.send_text(sari.user_id, f"halo min {number}")
+    events = await sari.settle(mark, quiet=1.5)
+    notes = [m for _, m in events if m["text"] == note]
+    assert len(notes) == 1, texts(events)
+    answers = [m for _, m in events if m["text"] != note]
+    assert 0 < len(answers) < sent
+    other = Person(standin, 5011)                   # one person's flood does not silence others
+    assert "iuran" in texts(await other.say("brp iuran bpjs tk buat pedagang sebulan")).lower()
+
+
 async def test_groups_only_hear_commands_and_mentions(telegram, standin):
     group = Person(standin, 5006, chat_id=-100777)
     standin.send_text(5006, "halo semua, ada yang tau iuran bpjs?", chat_id=-100777, chat_type="group")

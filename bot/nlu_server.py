@@ -1,0 +1,90 @@
+"""`python -m bot nlu-serve`: the NLU model as a small HTTP server that answers in batches.
+
+It speaks the part of Rasa's HTTP API the bot uses (`POST /model/parse`, `GET /status`), so bot
+workers point `NLU_URL` at it exactly as at `rasa run --enable-api`. The difference is inside:
+concurrent requests are parsed together (bot/understanding.py), repeated texts come from a cache,
+and the model loads without compiling a training step (nlu/components/diet.py). Bot workers that
+use it keep no model of their own, so they stay small and start at once.
+
+`GET /healthz` is 200 once the model is loaded, 503 while it loads.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import metrics
+from bot.understanding import Understanding, Understood
+
+log = logging.getLogger(__name__)
+MAX_TEXT_CHARS = 10_000
+
+
+def parse_result(understood: Understood) -> dict:
+    """Rasa's `POST /model/parse` body for one understood text."""
+    return {
+        "text": understood.text,
+        "intent": {"name": understood.intent, "confidence": understood.confidence},
+        "entities": [dict(e) for e in understood.entities],
+        "intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in understood.ranking],
+    }
+
+
+def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
+    started = time.monotonic()
+
+    async def parse(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            text = body["text"]
+            if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'expected JSON {"text": "..."} of at most 10000 characters'},
+                                status_code=400)
+        began = time.perf_counter()
+        if cache:
+            understood = await understanding.aparse(text)
+        else:
+            import asyncio
+
+            understood = await asyncio.wrap_future(understanding.submit(text))
+        if understood.unavailable:
+            return JSONResponse({"error": "the model could not parse this text"}, status_code=503)
+        metrics.NLU_SECONDS.observe(time.perf_counter() - began)
+        return JSONResponse(parse_result(understood))
+
+    async def status(request: Request) -> Response:
+        return JSONResponse({"model_file": understanding.model_path.name, "ready": understanding.ready,
+                             "uptime_seconds": round(time.monotonic() - started, 1),
+                             "batches": understanding.batches, "parsed_messages": understanding.batched_messages})
+
+    async def health(request: Request) -> Response:
+        if understanding.ready:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "loading"}, status_code=503)
+
+    async def prometheus(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    return Starlette(routes=[
+        Route("/model/parse", parse, methods=["POST"]),
+        Route("/status", status),
+        Route("/healthz", health),
+        Route("/metrics", prometheus),
+    ])
+
+
+def serve(understanding: Understanding, host: str, port: int, cache: bool = True) -> None:
+    import uvicorn
+
+    understanding.start_loading()          # the server answers /healthz while the model loads
+    # ws="none": no websockets needed, and Rasa pins an old websockets package.
+    uvicorn.run(build_app(understanding, cache), host=host, port=port, ws="none", log_level="warning")
