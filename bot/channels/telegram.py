@@ -32,7 +32,7 @@ from bot.engine.replies import Reply, split_reply, split_text
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
-FLOOD_WINDOW, FLOOD_LIMIT = 10.0, 8      # more than 8 messages in 10 s from one chat is spam
+FLOOD_WINDOW, FLOOD_LIMIT = 10.0, 8      # more than 8 typed messages in 10 s from one chat is spam
 CHUNK = 4000          # split below the limit, at a line break where possible
 # Message kinds the bot cannot read, by the attribute Telegram sets.
 OTHER_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "document",
@@ -66,8 +66,10 @@ class TelegramChannel:
     """Glue between python-telegram-bot and the dialogue; one per process."""
 
     def __init__(self, dialogue: Dialogue, outbox_interval: float = 0.5, housekeeping_interval: float = 60.0,
-                 rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3.0):
+                 rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3.0,
+                 flood_limit: int = FLOOD_LIMIT):
         self.dialogue = dialogue
+        self.flood_limit = flood_limit
         self.outbox_interval = outbox_interval
         self.rate, self.chat_rate, self.chat_burst = rate, chat_rate, chat_burst
         self.sender: Sender | None = None
@@ -199,7 +201,8 @@ class TelegramChannel:
     async def _process(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event,
                        pressed: Message | None = None) -> None:
         chat = update.effective_chat
-        if self.flooding(context.bot, chat.id):
+        # Typed messages are what floods; button presses need no model and are taken in turn.
+        if pressed is None and self.flooding(context.bot, chat.id):
             return
         who = UserRef("telegram", str(update.effective_user.id), str(chat.id))
         # One user's updates are handled in order; different users in parallel.
@@ -234,7 +237,7 @@ class TelegramChannel:
         recent.append(moment)
         while recent and moment - recent[0] > FLOOD_WINDOW:
             recent.popleft()
-        if len(recent) <= FLOOD_LIMIT:
+        if len(recent) <= self.flood_limit:
             if not recent:
                 self._recent.pop(chat_id, None)
             return False

@@ -9,6 +9,8 @@ import pytest_asyncio
 
 from tests.telegram_standin import StandIn, buttons_of
 
+TEST_FLOOD_LIMIT = 20       # scripted users type faster than people (the real limit is 8 in 10 s)
+
 
 @pytest.fixture()
 def standin():
@@ -78,8 +80,8 @@ async def telegram(standin, dialogue):
     from bot.channels.telegram import TelegramChannel
 
     # Test users press buttons faster than people: a wider per-chat pace keeps the scenarios quick
-    # (the pacing itself is tested in tests/channels/test_sender.py).
-    channel = TelegramChannel(dialogue, outbox_interval=0.2, chat_rate=20, chat_burst=20)
+    # (the pacing itself is tested in tests/channels/test_sender.py), and type faster too.
+    channel = TelegramChannel(dialogue, outbox_interval=0.2, chat_rate=20, chat_burst=20, flood_limit=TEST_FLOOD_LIMIT)
     app = channel.build(standin.token, standin.base_url)
     await app.initialize()
     await app.post_init(app)      # starting by hand skips post_init (stack notes)

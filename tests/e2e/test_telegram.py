@@ -142,7 +142,7 @@ async def test_an_edited_message_is_answered_again(telegram, standin):
 
 
 async def test_a_flood_of_messages_gets_one_polite_note_and_no_answers_past_the_limit(telegram, standin, knowledge):
-    from bot.channels.telegram import FLOOD_LIMIT
+    from tests.e2e.conftest import TEST_FLOOD_LIMIT as FLOOD_LIMIT
 
     note = knowledge.texts["dialogue"]["flood"]
     sari = Person(standin, 5010)
