@@ -1,10 +1,12 @@
-"""`make bench` part: simulated users through the stand-in to webhook workers (1 and 2 processes).
+"""`make bench` part: simulated users through the stand-in to webhook workers.
 
-Prints sustained messages/s, p50/p99 from update to first reply, errors, RSS and CPU per process,
-and the CPU per message compared in the same run with a bare in-process Rasa parse of the same
-texts and with a stock `rasa run --enable-api` server answering them (`POST /model/parse`).
-Also: how soon a fresh worker answers /start while its model is still loading, and when the NLU is
-ready. Figures only; nothing is asserted.
+Three set-ups: 1 and 2 workers each holding the model, and 2 workers asking one NLU server
+(`python -m bot nlu-serve`, NLU_URL). Prints sustained messages/s, p50/p99 from update to first reply
+(all, buttons/commands, free text), errors, RSS per process and CPU per message; how soon /start is
+answered after launch and when the NLU is ready. Then free-text understanding alone at concurrency
+32 on distinct held-out texts: our NLU server (batched, cache off) against a stock
+`rasa run --enable-api` on the same model with Rasa's own loading, and the CPU ratios against a bare
+in-process Rasa parse. Figures only; nothing is asserted.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -21,7 +22,37 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 log = logging.getLogger(__name__)
-MODEL_FILE = "intent_ensemble.skops"
+MODEL_FILE = "intent_ensemble.npz"
+
+
+class LinearModel:
+    """A trained multinomial logistic regression reduced to its weights: `predict_proba` is
+    softmax(X·W + b), exactly scikit-learn's. Stored as plain arrays (no pickle) and loaded in
+    milliseconds (skops, which we used before, spent seconds scanning modules on import)."""
+
+    def __init__(self, classes: np.ndarray, weights: np.ndarray, intercept: np.ndarray):
+        self.classes_ = classes
+        self.weights = np.ascontiguousarray(weights)        # features × classes
+        self.intercept = intercept
+
+    @classmethod
+    def from_sklearn(cls, model) -> "LinearModel":
+        return cls(np.asarray(model.classes_, dtype=str), model.coef_.T, model.intercept_)
+
+    def predict_proba(self, features) -> np.ndarray:
+        scores = np.asarray(features @ self.weights) + self.intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def save(self, path) -> None:
+        with open(path, "wb") as file:
+            np.savez(file, classes=self.classes_, weights=self.weights, intercept=self.intercept)
+
+    @classmethod
+    def load(cls, path) -> "LinearModel":
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["classes"], data["weights"], data["intercept"])
 
 
 def _features(message: Message) -> Optional[scipy.sparse.csr_matrix]:
@@ -62,27 +93,25 @@ class IntentEnsemble(GraphComponent, IntentClassifier):
         if not rows:
             log.warning("IntentEnsemble: no sparse features, nothing to train")
             return self._resource
-        self.model = LogisticRegression(
+        features = scipy.sparse.vstack(rows).tocsr()
+        fitted = LogisticRegression(
             C=self.config["C"], max_iter=self.config["max_iter"], class_weight="balanced", random_state=42
-        ).fit(scipy.sparse.vstack(rows), labels)
-        import skops.io as sio
-
+        ).fit(features, labels)
+        self.model = LinearModel.from_sklearn(fitted)
+        sample = features[:200]
+        if not np.allclose(self.model.predict_proba(sample), fitted.predict_proba(sample), atol=1e-9):
+            raise ValueError("IntentEnsemble: the stored weights do not reproduce the logistic regression")
         with self._storage.write_to(self._resource) as directory:
-            sio.dump(self.model, directory / MODEL_FILE)
+            self.model.save(directory / MODEL_FILE)
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "IntentEnsemble":
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / MODEL_FILE
-                if sio.get_untrusted_types(file=path):   # only plain scikit-learn/numpy types
-                    raise ValueError(f"untrusted types in {path}")
-                model = sio.load(path, trusted=[])
-        except (ValueError, FileNotFoundError) as error:
+                model = LinearModel.load(directory / MODEL_FILE)
+        except (ValueError, OSError) as error:
             log.warning("IntentEnsemble: no linear model loaded (%s); using DIET alone", error)
             model = None
         return cls(config, model_storage, resource, model)
