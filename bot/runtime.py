@@ -27,8 +27,9 @@ class ModelMissing(RuntimeError):
 
 
 def build_engine(settings: Settings | None = None, model: Path | None = None,
-                 background: bool = False) -> Engine:
-    """An engine with the NLU model loading (in the background if asked) and the knowledge base."""
+                 background: bool = False, start_model: bool = True) -> Engine:
+    """An engine with the NLU model loading (in the background if asked; not yet if `start_model`
+    is false, for a server that starts it once it is answering) and the knowledge base."""
     settings = settings or Settings()
     if settings.nlu_url and model is None:
         remote = RemoteUnderstanding([u.strip() for u in settings.nlu_url.split(",") if u.strip()],
@@ -40,7 +41,8 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
     if model is None and not os.environ.get("LINDUNGI_MODEL") and Path(path) != model_path():
         log.warning("Using %s, trained on older data: run `make train` to update it.", Path(path).name)
     understanding = Understanding(path)
-    understanding.start_loading()
+    if start_model or not background:
+        understanding.start_loading()
     if not background:
         understanding.load()
     return Engine(understanding, default_knowledge(), settings.clock())
@@ -58,10 +60,11 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-def build_dialogue(settings: Settings, background: bool = True, wait_for_model: bool = False) -> Dialogue:
+def build_dialogue(settings: Settings, background: bool = True, wait_for_model: bool = False,
+                   start_model: bool = True) -> Dialogue:
     """The dialogue of one process: engine (model loading in the background) over the database."""
     try:
-        engine = build_engine(settings, background=background)
+        engine = build_engine(settings, background=background, start_model=start_model)
     except ModelMissing as error:
         fail(str(error))
     try:

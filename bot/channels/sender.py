@@ -1,8 +1,9 @@
 """The one sender: every outgoing Telegram message — replies, agents' answers, status changes,
 reminders — leaves the outbox through here.
 
-- Telegram's limits: about 30 messages a second overall (token bucket) and about one a second per
-  chat (a small burst of 3, then one a second), per process.
+- Telegram's limits: about 30 messages a second overall (a token bucket whose rate the live
+  processes share: each takes 30/N) and about one a second per chat (a small burst of 3, then one
+  a second).
 - 429 `retry_after` is honoured (the row waits, the whole bucket pauses); 5xx, network errors and
   timeouts are retried with exponential backoff; a 400 that cannot succeed fails the row at once.
 - Each row is claimed with a lease before sending and marked sent after, so a reply is sent once.
@@ -17,7 +18,7 @@ import logging
 import time
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import metrics
@@ -63,6 +64,7 @@ class Sender:
         self.database = database
         self.deliver = deliver
         self.channel = channel
+        self.rate = rate                       # for the whole bot, shared by the live processes
         self.bucket = TokenBucket(rate, rate)
         self.chats: dict[str, TokenBucket] = defaultdict(lambda: TokenBucket(per_chat_rate, per_chat_burst))
         self.chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -197,6 +199,9 @@ class Sender:
     def _beat(self) -> None:
         with self.database.transaction() as session:
             liveness.beat(session)
+            senders = session.execute(select(func.count()).select_from(liveness.alive().subquery())).scalar_one()
+        # Telegram's limit is per bot, not per process: the live processes share it.
+        self.bucket.rate = self.bucket.burst = self.rate / max(1, senders)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

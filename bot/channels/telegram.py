@@ -126,6 +126,7 @@ class TelegramChannel:
         # The sender's own round (retries, reminders, agents' answers) and the periodic chores.
         self._tasks = [asyncio.create_task(self.sender.run(self.outbox_interval)),
                        asyncio.create_task(self._housekeeping_loop())]
+        self.dialogue.engine.understanding.start_loading()      # if not loading yet (idempotent)
 
     async def post_stop(self, app: Application) -> None:
         for task in self._tasks:

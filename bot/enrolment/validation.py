@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import dateparser
 import phonenumbers
 from stdnum import numdb
 from stdnum.exceptions import ValidationError
@@ -113,6 +112,8 @@ def parse_birth_date(text: str, today: dt.date) -> dt.date:
     try:
         date = dt.date.fromisoformat(cleaned)
     except ValueError:
+        import dateparser        # imported on first use: it costs a quarter second at start-up
+
         parsed = dateparser.parse(cleaned, languages=["id", "en"], settings=_SETTINGS)
         if parsed is None:
             raise Invalid("date_format") from None

@@ -83,6 +83,27 @@ async def test_one_chat_is_paced_to_about_one_message_a_second(standin, database
     assert all(gap > 0.8 for gap in gaps[1:]), gaps
 
 
+async def test_live_processes_share_the_bots_overall_limit(standin, database):
+    """Telegram counts ~30 messages a second per bot: two live workers send at most ~15/s each."""
+    from bot.storage import liveness
+
+    for chat in range(301, 341):
+        queue(database, str(chat), 1)
+    bot, sender = await sender_for(standin, database, rate=30.0)
+    try:
+        with database.transaction() as session:
+            liveness.beat(session, "another-worker")           # a second process is alive
+        await asyncio.to_thread(sender._beat)
+        began = time.monotonic()
+        await drain(sender, database)
+        elapsed = time.monotonic() - began
+    finally:
+        await bot.shutdown()
+    sent = sum(len(standin.bot_messages(chat)) for chat in range(301, 341))
+    assert sent == 40
+    assert elapsed > (40 - 15) / 15 * 0.9, elapsed        # 15 at once, then 15 a second
+
+
 async def test_a_refused_message_is_not_retried_forever(standin, database):
     with database.transaction() as session:
         repo = Repository(session)
