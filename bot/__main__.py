@@ -188,13 +188,12 @@ def run_webhook_worker(settings, dialogue, url: str, register: bool = True) -> N
 def cmd_nlu_serve(args) -> int:
     from bot.nlu_server import serve
     from bot.training import find_model
-    from bot.understanding import Understanding
 
     model = find_model()
     if model is None or not model.exists():
         print("Belum ada model NLU: jalankan `make train` dulu.", file=sys.stderr)
         return 2
-    serve(Understanding(model), args.host, args.port, cache=not args.no_cache)
+    serve(model, args.host, args.port, cache=not args.no_cache, processes=args.processes)
     return 0
 
 
@@ -274,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("--host", default="127.0.0.1")
     nlu.add_argument("--port", type=int, default=5005)
     nlu.add_argument("--no-cache", action="store_true", help="parse every request (benchmarks)")
+    nlu.add_argument("--processes", type=int, default=1, help="server processes on the port, one model each")
     nlu.set_defaults(func=cmd_nlu_serve)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")

@@ -6,13 +6,16 @@ concurrent requests are parsed together (bot/understanding.py), repeated texts c
 and the model loads without compiling a training step (nlu/components/diet.py). Bot workers that
 use it keep no model of their own, so they stay small and start at once.
 
-`GET /healthz` is 200 once the model is loaded, 503 while it loads.
+`GET /healthz` is 200 once the model is loaded, 503 while it loads. With `--processes N` the
+server runs N processes, each with its own model (about 0.65 GB each), on one port.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -82,9 +85,20 @@ def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
     ])
 
 
-def serve(understanding: Understanding, host: str, port: int, cache: bool = True) -> None:
+def app_from_environment() -> Starlette:
+    """The app of one server process (`--processes N` starts N, each with its own model)."""
+    understanding = Understanding(Path(os.environ["LINDUNGI_MODEL"]))
+    understanding.start_loading()          # the server answers /healthz while the model loads
+    return build_app(understanding, cache=os.environ.get("LINDUNGI_NLU_CACHE", "1") == "1")
+
+
+def serve(model: Path, host: str, port: int, cache: bool = True, processes: int = 1) -> None:
+    """Serve on host:port from `processes` processes sharing the socket (each parses in batches on
+    its own core; the kernel spreads the connections)."""
     import uvicorn
 
-    understanding.start_loading()          # the server answers /healthz while the model loads
+    os.environ["LINDUNGI_MODEL"] = str(model)
+    os.environ["LINDUNGI_NLU_CACHE"] = "1" if cache else "0"
     # ws="none": no websockets needed, and Rasa pins an old websockets package.
-    uvicorn.run(build_app(understanding, cache), host=host, port=port, ws="none", log_level="warning")
+    uvicorn.run("bot.nlu_server:app_from_environment", factory=True, workers=processes if processes > 1 else None,
+                host=host, port=port, ws="none", log_level="warning")

@@ -117,3 +117,34 @@ def test_concurrent_questions_are_parsed_together_each_with_its_own_answer(nlu_s
     _, after = _get(f"{url}/status")
     assert after["parsed_messages"] - before["parsed_messages"] <= len(examples)
     assert after["batches"] - before["batches"] < len(examples)
+
+
+def test_several_processes_share_one_port_and_answer_alike(model_path, understanding, tmp_path):
+    port = _free_port()
+    log = open(tmp_path / "server.log", "wb")
+    env = dict(os.environ, LINDUNGI_MODEL=str(model_path), RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "nlu-serve", "--port", str(port), "--processes", "2"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    texts = ["cara klaim jht gmn", "otp jmo ga masuk", "kena phk dapat jkp ga", "makasih min"] * 5
+    try:
+        deadline = time.monotonic() + 180
+        answered: list[str] = []
+        while time.monotonic() < deadline and len(answered) < len(texts):
+            assert process.poll() is None, (tmp_path / "server.log").read_text(errors="replace")[-3000:]
+            try:
+                status, body = _post(f"{url}/model/parse", json.dumps({"text": texts[len(answered)]}).encode())
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+                continue
+            if status == 200:                       # a process still loading says 503: ask again
+                answered.append(body["intent"]["name"])
+            else:
+                time.sleep(0.2)
+        assert answered == [understanding.parse(text).intent for text in texts]
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+    output = (tmp_path / "server.log").read_text(errors="replace")
+    assert "Traceback" not in output, output[-3000:]
