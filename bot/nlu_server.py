@@ -11,6 +11,7 @@ server runs N processes, each with its own model (about 0.65 GB each), on one po
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -51,14 +52,18 @@ def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": 'expected JSON {"text": "..."} of at most 10000 characters'},
                                 status_code=400)
+        if not understanding.ready:          # answer at once: the client may try another server
+            return JSONResponse({"error": "the model is still loading"}, status_code=503)
         began = time.perf_counter()
         if cache:
             understood = await understanding.aparse(text)
         else:
-            import asyncio
-
-            understood = await asyncio.wrap_future(understanding.submit(text))
-        if understood.unavailable:
+            try:
+                understood = await asyncio.wrap_future(understanding.submit(text))
+            except Exception:
+                log.exception("the NLU model could not be used")
+                understood = None
+        if understood is None or understood.unavailable:
             return JSONResponse({"error": "the model could not parse this text"}, status_code=503)
         metrics.NLU_SECONDS.observe(time.perf_counter() - began)
         return JSONResponse(parse_result(understood))

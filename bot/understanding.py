@@ -163,6 +163,7 @@ class Understanding:
         # People ask the same short questions again and again ("brp iuran", "cara klaim jht").
         self._cache: dict[str, Understood] = {}
         self._cache_lock = threading.Lock()
+        self._closed = False
         self.batches = 0                  # parses run, and messages in them (for `make bench`)
         self.batched_messages = 0
 
@@ -207,6 +208,8 @@ class Understanding:
         while True:
             first = self._requests.get()
             if first is None:
+                self._closed = True
+                self._fail_waiting(RuntimeError("the NLU model was closed"))
                 return
             batch = [first]
             while len(batch) < self.MAX_BATCH:
@@ -273,6 +276,9 @@ class Understanding:
         """Queue a text for the next batch (not cached); the future gives its Understood."""
         self.start_loading()
         future: concurrent.futures.Future = concurrent.futures.Future()
+        if self._closed:
+            future.set_exception(RuntimeError("the NLU model was closed"))
+            return future
         self._requests.put((text, future))
         if self._loading.done() and self._loading.exception() is not None:
             self._fail_waiting(self._loading.exception())

@@ -245,8 +245,14 @@ class TelegramChannel:
         metrics.UPDATES_SKIPPED.labels("flood").inc()
         if moment - self._warned.get(chat_id, 0) > FLOOD_WINDOW:
             self._warned[chat_id] = moment
-            asyncio.create_task(self.deliver(bot, chat_id, [Reply(self.texts["flood"])]))
+            asyncio.create_task(self._note(bot, chat_id, self.texts["flood"]))
         return True
+
+    async def _note(self, bot, chat_id: int, text: str) -> None:
+        try:
+            await self.deliver(bot, chat_id, [Reply(text)])
+        except TelegramError as error:           # a courtesy note: not worth a retry
+            log.info("note to a chat not delivered: %s", error.__class__.__name__)
 
     async def send(self, bot, chat_id, reply: Reply, edit_message_id: int | None = None) -> None:
         """One Bot API call for one reply (the sender decides when, and retries)."""
