@@ -16,6 +16,7 @@ def _outcome_json(text: str, outcome) -> dict:
     return {
         "text": text,
         "intent": understood.intent if understood else None,
+        "topic": (understood.topic or None) if understood and understood.label != understood.intent else None,
         "confidence": round(understood.confidence, 4) if understood else None,
         "entities": [
             {"entity": e["entity"], "value": e["value"], "start": e.get("start"), "end": e.get("end")}
@@ -186,8 +187,8 @@ def run_webhook_worker(settings, dialogue, url: str, register: bool = True) -> N
 
 
 def cmd_nlu_serve(args) -> int:
-    from bot.nlu_server import serve
-    from bot.training import find_model
+    from bot.understanding.server import serve
+    from bot.understanding.training import find_model
 
     model = find_model()
     if model is None or not model.exists():
@@ -208,20 +209,20 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from bot.training import train
+    from bot.understanding.training import train
 
     train(force=args.force)
     return 0
 
 
 def cmd_eval(args) -> int:
-    from bot.evaluation import main as evaluate
+    from bot.understanding.evaluation import main as evaluate
 
     return evaluate(args)
 
 
 def cmd_bench(args) -> int:
-    from bot.benchmark import main as bench
+    from bot.understanding.benchmark import main as bench
 
     return bench(args)
 

@@ -16,7 +16,7 @@ from bot.knowledge import default_knowledge
 from bot.office_hours import OfficeHours
 from bot.privacy import Vault
 from bot.storage.database import Database, SchemaOutdated
-from bot.training import find_model, model_path
+from bot.understanding.training import find_model, model_path
 from bot.understanding import RemoteUnderstanding, Understanding
 
 log = logging.getLogger(__name__)

@@ -306,8 +306,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--no-stock", action="store_true")
     args = parser.parse_args()
-    from bot.evaluation import load_examples
-    from bot.training import find_model
+    from bot.understanding.scoring import load_examples
+    from bot.understanding.training import find_model
 
     model = find_model()
     questions = [q for q in QUESTIONS for _ in range(40)]

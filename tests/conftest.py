@@ -24,7 +24,7 @@ def knowledge():
 def model_path():
     from pathlib import Path
 
-    from bot.training import train
+    from bot.understanding.training import train
 
     if os.environ.get("LINDUNGI_MODEL"):            # a chosen model file, e.g. while iterating
         return Path(os.environ["LINDUNGI_MODEL"])

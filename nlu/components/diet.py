@@ -9,7 +9,7 @@ Training is Rasa's own DIETClassifier, unchanged. Two serving costs are removed:
   serving needs (the optimizer's slots in the checkpoint are not used).
 - Parsing. Rasa's DIETClassifier predicts message by message; `process` receives a list, so here
   the whole list goes through the network in one call. A server that gathers concurrent requests
-  into one list (bot/nlu_server.py) pays the TensorFlow call overhead once per batch.
+  into one list (bot/understanding/server.py) pays the TensorFlow call overhead once per batch.
 
 tests/nlu/test_serving_diet.py checks that both give exactly what Rasa's own path gives.
 """

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.evaluation import load_examples
+from bot.understanding.scoring import load_examples
 from bot.understanding import for_model
 
 pytestmark = pytest.mark.model

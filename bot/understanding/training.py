@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.understanding.files import ROOT
+
 RASA_VERSION = "3.6.21"
 
 
@@ -110,8 +111,8 @@ def _served(root: Path, target: Path) -> Path | None:
 
 def _no_drop(previous: Path, candidate: Path) -> bool:
     """`make eval` on both models (held-out file); print the comparison; True if nothing dropped."""
-    from bot.evaluation import TEST_FILE, load_examples, score
-    from bot.understanding import Understanding
+    from bot.understanding.model import Understanding
+    from bot.understanding.scoring import TEST_FILE, load_examples, score
 
     if not TEST_FILE.exists():
         print("No held-out file: the new model is used without comparison.")

@@ -1,4 +1,4 @@
-"""Understanding a message: the Rasa NLU model, loaded once, parsing off the event loop in batches.
+"""The Rasa NLU model in this process, loaded once, parsing off the event loop in batches.
 
 A process loads the model once (in the background if asked) on one worker thread, which then runs
 every parse; callers either block (`parse`) or await (`aparse`) without stalling their own loop.
@@ -13,12 +13,13 @@ import concurrent.futures
 import logging
 import os
 import queue
-import re
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+
+from bot.understanding import reading
+from bot.understanding.result import Understood, for_model, understood_from, unavailable
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 # TensorFlow's C++ start-up chatter and SQLAlchemy 2.0 notices from Rasa are not for users.
@@ -27,38 +28,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 log = logging.getLogger(__name__)
 
-FALLBACK_INTENT = "nlu_fallback"
-MAX_PARSE_CHARS = 1000   # longer messages are cut for the model (their start carries the question)
 CACHE_SIZE = 20_000      # parsed texts kept per process (oldest dropped first)
-
-
-@dataclass(frozen=True)
-class Understood:
-    text: str
-    intent: str
-    confidence: float
-    entities: tuple[dict, ...] = ()
-    ranking: tuple[tuple[str, float], ...] = ()
-    unavailable: bool = False        # no model answered (remote servers down or too slow)
-
-    @property
-    def is_fallback(self) -> bool:
-        return self.intent == FALLBACK_INTENT
-
-    def entity(self, name: str):
-        """The value of the first entity of this type, or None."""
-        return next((e["value"] for e in self.entities if e.get("entity") == name), None)
-
-    def entity_values(self) -> dict:
-        values: dict = {}
-        for e in self.entities:
-            values.setdefault(e["entity"], e["value"])
-        return values
-
-
-def _plain_entities(entities: list[dict]) -> tuple[dict, ...]:
-    keep = ("entity", "value", "start", "end", "confidence_entity", "extractor")
-    return tuple({k: e[k] for k in keep if k in e} for e in entities)
 
 
 def quiet_rasa() -> None:
@@ -79,74 +49,6 @@ def quiet_rasa() -> None:
     )
 
 
-def for_model(text: str) -> str:
-    """What the model reads: Rasa takes a leading "/" as an intent trigger ("/start" → intent
-    "start"), so typed slashes are dropped; overly long texts are cut, and so are digit runs no
-    amount has (a thousand 1s overflowed the amount reader)."""
-    text = re.sub(r"\d{20,}", lambda match: match.group(0)[:19], text.lstrip("/").strip())
-    return text[:MAX_PARSE_CHARS] or "?"
-
-
-def understood_from(text: str, result: dict) -> Understood:
-    """An Understood from Rasa's parse result (in-process, or `POST /model/parse` of `rasa run`)."""
-    intent = result.get("intent") or {}
-    return Understood(
-        text=text,
-        intent=intent.get("name") or FALLBACK_INTENT,
-        confidence=float(intent.get("confidence") or 0.0),
-        entities=_plain_entities(result.get("entities") or []),
-        ranking=tuple((r["name"], float(r["confidence"])) for r in result.get("intent_ranking") or ()),
-    )
-
-
-class RemoteUnderstanding:
-    """Rasa servers (`rasa run --enable-api`) instead of an in-process model: NLU_URL=url[,url…].
-
-    Requests go round-robin; a server that errs or is slower than the timeout is skipped for the
-    next; when none answers, the result says so (`unavailable`) and the bot asks to try again.
-    """
-
-    ready = True
-
-    def __init__(self, urls: list[str], timeout: float = 2.0):
-        import httpx
-
-        if not urls:
-            raise ValueError("NLU_URL names no server")
-        self.urls = [url.rstrip("/") for url in urls]
-        self._client = httpx.Client(timeout=timeout)
-        self._turn = 0
-        self._lock = threading.Lock()
-
-    def parse(self, text: str) -> Understood:
-        import httpx
-
-        with self._lock:
-            start = self._turn
-            self._turn = (self._turn + 1) % len(self.urls)
-        for step in range(len(self.urls)):
-            url = self.urls[(start + step) % len(self.urls)]
-            try:
-                response = self._client.post(f"{url}/model/parse", json={"text": for_model(text)})
-                response.raise_for_status()
-                return understood_from(text, response.json())
-            except (httpx.HTTPError, ValueError) as error:
-                log.warning("NLU server %s failed: %s", url, error.__class__.__name__)
-        return Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0, unavailable=True)
-
-    async def aparse(self, text: str) -> Understood:
-        return await asyncio.to_thread(self.parse, text)
-
-    def start_loading(self):
-        return None
-
-    def load(self) -> "RemoteUnderstanding":
-        return self
-
-    def close(self) -> None:
-        self._client.close()
-
-
 class Understanding:
     """The Rasa NLU model of one process, served by one thread that parses in batches."""
 
@@ -162,6 +64,7 @@ class Understanding:
         self._ready = threading.Event()
         # People ask the same short questions again and again ("brp iuran", "cara klaim jht").
         self._cache: dict[str, Understood] = {}
+        self._raw_cache: dict[str, Understood] = {}
         self._cache_lock = threading.Lock()
         self._closed = False
         self.batches = 0                  # parses run, and messages in them (for `make bench`)
@@ -249,8 +152,7 @@ class Understanding:
         for text, future in batch:
             result = parsed.get(for_model(text))
             if result is None:
-                future.set_result(Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0,
-                                             unavailable=True))
+                future.set_result(unavailable(text))
             else:
                 future.set_result(understood_from(text, result))
 
@@ -273,7 +175,8 @@ class Understanding:
 
     # Parsing -------------------------------------------------------------------------------
     def submit(self, text: str) -> concurrent.futures.Future:
-        """Queue a text for the next batch (not cached); the future gives its Understood."""
+        """Queue a text for the next batch as it is (not cached, not read sentence by sentence);
+        the future gives its Understood."""
         self.start_loading()
         future: concurrent.futures.Future = concurrent.futures.Future()
         if self._closed:
@@ -284,9 +187,17 @@ class Understanding:
             self._fail_waiting(self._loading.exception())
         return future
 
-    def parse_many(self, texts: list[str]) -> list[Understood]:
-        """Parse a list at once, uncached (evaluation and benchmarks)."""
-        return [future.result() for future in [self.submit(text) for text in texts]]
+    def _submit_read(self, text: str) -> list[concurrent.futures.Future]:
+        """The whole text and, for a long one, its sentences: all in the same batch."""
+        return [self.submit(piece) for piece in reading.pieces(text)]
+
+    def parse_many(self, texts: list[str], read: bool = True) -> list[Understood]:
+        """Parse a list at once, uncached (evaluation and benchmarks); `read=False` takes each text
+        as one piece, the way plain Rasa does (the stock baseline)."""
+        if not read:
+            return [f.result().with_text(t) for t, f in [(t, self.submit(for_model(t))) for t in texts]]
+        submitted = [self._submit_read(text) for text in texts]
+        return [reading.combine(text, [f.result() for f in futures]) for text, futures in zip(texts, submitted)]
 
     def parse(self, text: str) -> Understood:
         """Parse, waiting for the model if it is still loading. Repeated texts come from a cache.
@@ -295,29 +206,45 @@ class Understanding:
         if cached is not None:
             return cached
         try:
-            return self._remember(text, self.submit(text).result())
+            futures = self._submit_read(text)
+            return self._remember(text, reading.combine(text, [f.result() for f in futures]))
         except Exception:
             log.exception("the NLU model could not be used")
-            return Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0, unavailable=True)
+            return unavailable(text)
 
     async def aparse(self, text: str) -> Understood:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         try:
+            futures = self._submit_read(text)
+            parsed = [await asyncio.wrap_future(f) for f in futures]
+        except Exception:
+            log.exception("the NLU model could not be used")
+            return unavailable(text)
+        return self._remember(text, reading.combine(text, parsed))
+
+    async def araw(self, text: str, cache: bool = True) -> Understood:
+        """The model's reading of exactly this text (no sentence reading), as Rasa's parse API
+        gives it; repeated texts come from a cache unless `cache` is off."""
+        cached = self._raw_cache.get(text) if cache else None
+        if cached is not None:
+            return cached
+        try:
             understood = await asyncio.wrap_future(self.submit(text))
         except Exception:
             log.exception("the NLU model could not be used")
-            return Understood(text=text, intent=FALLBACK_INTENT, confidence=0.0, unavailable=True)
-        return self._remember(text, understood)
+            return unavailable(text)
+        return self._remember(text, understood, self._raw_cache) if cache else understood
 
-    def _remember(self, text: str, understood: Understood) -> Understood:
+    def _remember(self, text: str, understood: Understood, cache: dict | None = None) -> Understood:
         if understood.unavailable:
             return understood
+        cache = self._cache if cache is None else cache
         with self._cache_lock:
-            self._cache[text] = understood
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
+            cache[text] = understood
+            if len(cache) > CACHE_SIZE:
+                cache.pop(next(iter(cache)))
         return understood
 
     def close(self) -> None:

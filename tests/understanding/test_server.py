@@ -19,7 +19,7 @@ from bot.engine.events import TextEvent
 from bot.understanding import RemoteUnderstanding
 
 pytestmark = pytest.mark.model
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -103,7 +103,7 @@ def test_bad_requests_get_a_clear_400(nlu_server):
 
 
 def test_concurrent_questions_are_parsed_together_each_with_its_own_answer(nlu_server, understanding):
-    from bot.evaluation import load_examples
+    from bot.understanding.scoring import load_examples
 
     url, _ = nlu_server
     examples = list({e.text: e for e in load_examples()}.values())[:96]

@@ -11,7 +11,6 @@ server runs N processes, each with its own model (about 0.65 GB each), on one po
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -37,6 +36,12 @@ def parse_result(understood: Understood) -> dict:
         "intent": {"name": understood.intent, "confidence": understood.confidence},
         "entities": [dict(e) for e in understood.entities],
         "intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in understood.ranking],
+        # Rasa's response-selector shape, so that clients read the topic as from `rasa run`.
+        "response_selector": {"default": {
+            "response": {"intent_response_key": understood.label if understood.topic else "",
+                         "confidence": understood.topic_confidence},
+            "ranking": [],
+        }},
     }
 
 
@@ -55,15 +60,10 @@ def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
         if not understanding.ready:          # answer at once: the client may try another server
             return JSONResponse({"error": "the model is still loading"}, status_code=503)
         began = time.perf_counter()
-        if cache:
-            understood = await understanding.aparse(text)
-        else:
-            try:
-                understood = await asyncio.wrap_future(understanding.submit(text))
-            except Exception:
-                log.exception("the NLU model could not be used")
-                understood = None
-        if understood is None or understood.unavailable:
+        # The model's own reading of this text, like Rasa's API: a client reading a long message
+        # sentence by sentence (bot.understanding.reading) sends each piece itself.
+        understood = await understanding.araw(text, cache=cache)
+        if understood.unavailable:
             return JSONResponse({"error": "the model could not parse this text"}, status_code=503)
         metrics.NLU_SECONDS.observe(time.perf_counter() - began)
         return JSONResponse(parse_result(understood))
@@ -105,5 +105,5 @@ def serve(model: Path, host: str, port: int, cache: bool = True, processes: int 
     os.environ["LINDUNGI_MODEL"] = str(model)
     os.environ["LINDUNGI_NLU_CACHE"] = "1" if cache else "0"
     # ws="none": no websockets needed, and Rasa pins an old websockets package.
-    uvicorn.run("bot.nlu_server:app_from_environment", factory=True, workers=processes if processes > 1 else None,
+    uvicorn.run("bot.understanding.server:app_from_environment", factory=True, workers=processes if processes > 1 else None,
                 host=host, port=port, ws="none", log_level="warning")

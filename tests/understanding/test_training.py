@@ -2,9 +2,9 @@
 import shutil
 from pathlib import Path
 
-from bot.training import model_hash, model_path
+from bot.understanding.training import model_hash, model_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _copy_project(tmp_path: Path) -> Path:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from bot.training import ROOT, find_model, model_hash
+from bot.understanding.training import ROOT, find_model, model_hash
 
 
 def _peak_rss_mb(who=resource.RUSAGE_SELF) -> float:
@@ -23,7 +23,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def main(args) -> int:
-    from bot.evaluation import load_examples
+    from bot.understanding.scoring import load_examples
     from bot.understanding import Understanding
 
     model = find_model()
