@@ -48,6 +48,16 @@ class Deps:
     reviewed_dir: Path
     intents: list[str]
 
+    @property
+    def labels(self) -> list[str]:
+        """What a reviewer may label a message as: each intent, then the topics under it."""
+        answers = self.knowledge.answers.answers
+        labels = []
+        for intent in self.intents:
+            labels.append(intent)
+            labels += [f"{intent}/{topic}" for topic in (answers[intent].topics if intent in answers else ())]
+        return labels
+
 
 def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: list[str],
                reviewed_dir: Path = Path("nlu/data/reviewed"), secret: bytes | None = None,

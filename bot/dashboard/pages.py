@@ -86,22 +86,22 @@ async def review(request: Request, deps, render) -> Response:
     with deps.database.transaction() as session:
         groups = queries.review_groups(session, page)
     return render(request, "review.html", groups=groups[:queries.PAGE], more=len(groups) > queries.PAGE,
-                  page=page, intents=deps.intents)
+                  page=page, labels=deps.labels)
 
 
 async def review_group(request: Request, deps, render) -> Response:
-    normalized, intent = request.query_params.get("key", ""), request.query_params.get("intent", "")
+    normalized, predicted = request.query_params.get("key", ""), request.query_params.get("intent", "")
     with deps.database.transaction() as session:
-        messages = queries.group_messages(session, normalized, intent)
-    return render(request, "review_group.html", messages=messages, key=normalized, predicted=intent,
-                  intents=deps.intents)
+        messages = queries.group_messages(session, normalized, predicted)
+    return render(request, "review_group.html", messages=messages, key=normalized, predicted=predicted,
+                  labels=deps.labels)
 
 
 async def review_label(request: Request, deps, render) -> Response:
     form = request.state.form
     intent = str(form.get("intent", ""))
-    if intent != "skip" and intent not in deps.intents:
-        _flash(request, "Pilih intent yang benar dulu.")
+    if intent != "skip" and intent not in deps.labels:
+        _flash(request, "Pilih intent (atau topik) yang benar dulu.")
         return _back("/review")
     with deps.database.transaction() as session:
         if form.get("message_id"):

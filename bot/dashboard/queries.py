@@ -76,20 +76,39 @@ def _unreviewed(threshold: float):
 
 
 def review_groups(session: Session, page: int = 0, threshold: float = REVIEW_THRESHOLD) -> list:
-    """Groups of similar unreviewed messages: (normalized, intent, count, example text, lowest confidence)."""
-    query = (select(MessageLog.normalized, MessageLog.intent, func.count().label("n"),
+    """Groups of similar unreviewed messages: (normalized, intent, topic, count, example text, lowest
+    confidence), with `label` the bot's guess as `intent` or `intent/topic`."""
+    query = (select(MessageLog.normalized, MessageLog.intent, MessageLog.topic, func.count().label("n"),
                     func.min(MessageLog.text).label("example"), func.min(MessageLog.confidence).label("low"))
              .outerjoin(ReviewLabel, ReviewLabel.message_id == MessageLog.id)
              .where(_unreviewed(threshold))
-             .group_by(MessageLog.normalized, MessageLog.intent)
+             .group_by(MessageLog.normalized, MessageLog.intent, MessageLog.topic)
              .order_by(func.count().desc(), MessageLog.normalized)
              .limit(PAGE + 1).offset(page * PAGE))
-    return list(session.execute(query))
+    return [ReviewGroup(*row) for row in session.execute(query)]
 
 
-def group_messages(session: Session, normalized: str, intent: str, threshold: float = REVIEW_THRESHOLD) -> list[MessageLog]:
+@dataclass(frozen=True)
+class ReviewGroup:
+    normalized: str
+    intent: str | None
+    topic: str | None
+    n: int
+    example: str
+    low: float | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.intent}/{self.topic}" if self.topic else (self.intent or "")
+
+
+def group_messages(session: Session, normalized: str, label: str, threshold: float = REVIEW_THRESHOLD) -> list[MessageLog]:
+    """The unreviewed messages of one group; `label` is the bot's guess, `intent` or `intent/topic`."""
+    intent, _, topic = label.partition("/")
+    same_topic = MessageLog.topic == topic if topic else MessageLog.topic.is_(None)
     query = (select(MessageLog).outerjoin(ReviewLabel, ReviewLabel.message_id == MessageLog.id)
-             .where(_unreviewed(threshold), MessageLog.normalized == normalized, MessageLog.intent == intent)
+             .where(_unreviewed(threshold), MessageLog.normalized == normalized, MessageLog.intent == intent,
+                    same_topic)
              .order_by(MessageLog.id).limit(500))
     return list(session.execute(query).scalars())
 

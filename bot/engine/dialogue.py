@@ -229,7 +229,7 @@ class Dialogue:
             return [home.delete(turn)]
         if data == "privacy:keep":
             return [Reply(turn.texts["delete_kept"]), home.menu(turn)]
-        if kind in ("intent", "more"):
+        if kind in ("intent", "more", "topic"):
             return self._with_resume(turn, list(self.engine.handle(ButtonEvent(data)).replies))
         log.info("unknown button data %r", data)
         return [Reply(self.knowledge.texts["expired_button"]), home.menu(turn)]
@@ -348,7 +348,8 @@ class Dialogue:
             kind, text = event.kind[:16], ""
         fields = {}
         if understood is not None and kind == "text":
-            fields = {"intent": understood.intent, "confidence": round(understood.confidence, 4),
+            fields = {"intent": understood.intent, "topic": understood.topic if understood.label != understood.intent else None,
+                      "confidence": round(understood.confidence, 4),
                       "entities": [{"entity": e["entity"], "value": _loggable(e["value"])}
                                    for e in understood.entities]}
         if flow == enrolment.FLOW and step in PERSONAL_STEPS and kind in ("text", "contact"):

@@ -72,10 +72,12 @@ class Engine:
         if (understood.intent in CALCULATING_INTENTS and isinstance(amount, int)
                 and MIN_INCOME <= amount <= MAX_INCOME):
             return (self._quote(understood, amount),)
+        if understood.topic and self.knowledge.answers.has_topic(understood.intent, understood.topic):
+            return (self.answer(understood.intent, topic=understood.topic),)
         return (self.answer(understood.intent, understood.entity_values()),)
 
-    def answer(self, intent: str, entities: dict | None = None, section: str = "") -> Reply:
-        return self.knowledge.answers.reply(intent, entities, self.today(), section)
+    def answer(self, intent: str, entities: dict | None = None, section: str = "", topic: str = "") -> Reply:
+        return self.knowledge.answers.reply(intent, entities, self.today(), section, topic)
 
     def _quote(self, understood: Understood, income: int) -> Reply:
         if understood.intent == "contribution_pu" or is_employee_wage(understood.text):
@@ -105,5 +107,9 @@ class Engine:
             intent, _, section = rest.partition(":")
             if intent in answers and section in answers.answers[intent].more:
                 return (self.answer(intent, section=section),)
+        if kind == "topic":
+            intent, _, topic = rest.partition("/")
+            if answers.has_topic(intent, topic):
+                return (self.answer(intent, topic=topic),)
         log.info("unknown button data %r", data)
         return (Reply(self.knowledge.texts["expired_button"]),)

@@ -30,7 +30,14 @@ def _read(path: Path):
 
 def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     """Load and cross-check every knowledge file; raises ValueError naming what is wrong."""
-    facts = parse_facts(_read(data_dir / "facts.yml"))
+    # facts.yml holds the core figures; facts_<area>.yml files add those of one area (e.g. the FAQ's).
+    facts: dict[str, Fact] = {}
+    for path in sorted(data_dir.glob("facts*.yml")):
+        more = parse_facts(_read(path))
+        twice = sorted(set(more) & set(facts))
+        if twice:
+            raise ValueError(f"{path.name}: facts defined twice: {', '.join(twice)}")
+        facts.update(more)
     answers = {}
     for path in sorted((data_dir / "answers").glob("*.yml")):
         answer = parse_answer(_read(path))
@@ -51,9 +58,13 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
                 problems.append(f"{answer.intent}: button to unknown section {button.more!r}")
             if button.intent and button.intent not in answers:
                 problems.append(f"{answer.intent}: button to intent without answer {button.intent!r}")
+            if button.topic:
+                target, _, topic = button.topic.partition("/")
+                if target not in answers or topic not in answers[target].topics:
+                    problems.append(f"{answer.intent}: button to unknown topic {button.topic!r}")
             if button.action and button.action not in ACTIONS:
                 problems.append(f"{answer.intent}: unknown action {button.action!r} (one of {ACTIONS})")
-            if not button.more and not button.intent and not button.action:
+            if not (button.more or button.intent or button.action or button.topic):
                 problems.append(f"{answer.intent}: button {button.label!r} leads nowhere")
     lessons = [parse_lesson(_read(path)) for path in sorted((data_dir / "lessons").glob("*.yml"))]
     for lesson in lessons:

@@ -22,6 +22,7 @@ class ButtonSpec:
     intent: str = ""
     more: str = ""
     action: str = ""
+    topic: str = ""      # "intent/topic": that topic's answer
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,19 @@ class Answer:
     more: dict[str, Section] = field(default_factory=dict)
     variants: tuple[Variant, ...] = ()
     extra: tuple[Extra, ...] = ()
+    # Concrete problems under this intent (`claim_jht/no_paklaring`): the NLU's topic picks one.
+    topics: dict[str, Section] = field(default_factory=dict)
 
     def templates(self) -> list[str]:
         """Every text template in this answer (for checks)."""
         texts = [self.text] + [s.text for s in self.more.values()]
         texts += [v.text for v in self.variants] + [e.text for e in self.extra]
+        texts += [t.text for t in self.topics.values()]
         return texts
 
     def all_buttons(self) -> list[ButtonSpec]:
         buttons = list(self.buttons)
-        for section in self.more.values():
+        for section in [*self.more.values(), *self.topics.values()]:
             buttons += section.buttons
         for variant in self.variants:
             buttons += variant.buttons or ()
@@ -70,9 +74,14 @@ class Answer:
 def _buttons(raw) -> tuple[ButtonSpec, ...]:
     return tuple(
         ButtonSpec(label=str(b["label"]), intent=str(b.get("intent") or ""), more=str(b.get("more") or ""),
-                   action=str(b.get("action") or ""))
+                   action=str(b.get("action") or ""), topic=str(b.get("topic") or ""))
         for b in raw or ()
     )
+
+
+def _sections(raw) -> dict[str, Section]:
+    return {name: Section(text=str(s["text"]).strip(), buttons=_buttons(s.get("buttons")))
+            for name, s in (raw or {}).items()}
 
 
 def parse_answer(raw: dict) -> Answer:
@@ -80,10 +89,7 @@ def parse_answer(raw: dict) -> Answer:
         intent=raw["intent"],
         text=str(raw["text"]).strip(),
         buttons=_buttons(raw.get("buttons")),
-        more={
-            name: Section(text=str(s["text"]).strip(), buttons=_buttons(s.get("buttons")))
-            for name, s in (raw.get("more") or {}).items()
-        },
+        more=_sections(raw.get("more")),
         variants=tuple(
             Variant(
                 when=dict(v["when"]),
@@ -93,6 +99,7 @@ def parse_answer(raw: dict) -> Answer:
             for v in raw.get("variants") or ()
         ),
         extra=tuple(Extra(active=e["active"], text=str(e["text"]).strip()) for e in raw.get("extra") or ()),
+        topics=_sections(raw.get("topics")),
     )
 
 
@@ -137,13 +144,18 @@ class AnswerBook:
     def __contains__(self, intent: str) -> bool:
         return intent in self.answers
 
+    def has_topic(self, intent: str, topic: str) -> bool:
+        return intent in self.answers and topic in self.answers[intent].topics
+
     def reply(self, intent: str, entities: dict | None = None, today: dt.date | None = None,
-              section: str = "") -> Reply:
+              section: str = "", topic: str = "") -> Reply:
+        """The answer for an intent: one of its `more` sections, one of its topics (a concrete
+        problem under the intent), or its general text (with the variant its entities select)."""
         answer = self.answers[intent]
         entities = entities or {}
         today = today or dt.date.today()
-        if section:
-            chosen = answer.more[section]
+        if section or topic:
+            chosen = answer.more[section] if section else answer.topics[topic]
             text, buttons, extras = chosen.text, chosen.buttons, ()
         else:
             variant = next((v for v in answer.variants if _matches(v.when, entities)), None)
@@ -161,6 +173,8 @@ class AnswerBook:
             return Button(spec.label, f"more:{intent}:{spec.more}")
         if spec.action:
             return Button(spec.label, f"go:{spec.action}")
+        if spec.topic:
+            return Button(spec.label, f"topic:{spec.topic}")
         return Button(spec.label, f"intent:{spec.intent}")
 
 

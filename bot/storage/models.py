@@ -71,6 +71,7 @@ class MessageLog(Base):
     kind = Column(String(16), nullable=False)            # text | button | command | sticker | reply …
     text = Column(Text, nullable=False, default="")
     intent = Column(String(64))
+    topic = Column(String(64))                           # the concrete problem under the intent, if any
     confidence = Column(Float)
     entities = Column(JSON)
     flow = Column(String(32))
@@ -221,7 +222,7 @@ class ReviewLabel(Base):
     __tablename__ = "review_labels"
 
     message_id = Column(BigId, ForeignKey("message_log.id", ondelete="CASCADE"), primary_key=True)
-    intent = Column(String(64), nullable=False)              # an intent name, or "skip"
+    intent = Column(String(64), nullable=False)              # an intent, "intent/topic", or "skip"
     staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     exported_at = Column(DateTime(timezone=True))
