@@ -24,7 +24,7 @@ def test_ask_jsonl_loads_once_and_answers_each_line(model_path):
     objects = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(objects) == 3                       # the blank line is skipped
     first = objects[0]
-    assert set(first) == {"text", "intent", "confidence", "entities", "reply", "buttons"}
+    assert set(first) == {"text", "intent", "topic", "confidence", "entities", "reply", "buttons"}
     assert first["intent"] == "contribution_bpu" and "16.800" in first["reply"]
     assert 0 < first["confidence"] <= 1
     calc = objects[1]
@@ -32,6 +32,15 @@ def test_ask_jsonl_loads_once_and_answers_each_line(model_path):
         {k: e[k] for k in ("entity", "value")} for e in calc["entities"]]
     assert "Rp2.600.000" in calc["reply"]          # level 9 base
     assert objects[2]["intent"] == "thanks"
+    assert first["topic"] is None and objects[2]["topic"] is None
+
+
+def test_ask_json_names_the_topic_of_a_concrete_problem(model_path):
+    text = "perusahaan tempat saya kerja dulu udah bangkrut dan tutup, hrd nya ga bisa dihubungi. jht saya bisa dicairin ga?"
+    done = run_bot("ask", "--json", text, model_path=model_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout)
+    assert (answer["intent"], answer["topic"]) == ("claim_jht", "company_closed")
 
 
 def test_ask_json_and_plain(model_path):

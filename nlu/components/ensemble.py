@@ -55,6 +55,15 @@ class LinearModel:
             return cls(data["classes"], data["weights"], data["intercept"])
 
 
+def load_linear(model_storage: ModelStorage, resource: Resource, name: str) -> Optional[LinearModel]:
+    """A component's stored LinearModel, or None when it was not trained (no data for it)."""
+    try:
+        with model_storage.read_from(resource) as directory:
+            return LinearModel.load(directory / name)
+    except (ValueError, OSError):
+        return None
+
+
 def _features(message: Message) -> Optional[scipy.sparse.csr_matrix]:
     """The message's sentence-level sparse features (all featurizers, stacked)."""
     _, sentence = message.get_sparse_features(TEXT)
@@ -108,12 +117,9 @@ class IntentEnsemble(GraphComponent, IntentClassifier):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "IntentEnsemble":
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = LinearModel.load(directory / MODEL_FILE)
-        except (ValueError, OSError) as error:
-            log.warning("IntentEnsemble: no linear model loaded (%s); using DIET alone", error)
-            model = None
+        model = load_linear(model_storage, resource, MODEL_FILE)
+        if model is None:
+            log.warning("IntentEnsemble: no linear model loaded; using DIET alone")
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
