@@ -42,7 +42,7 @@ QUESTION_WORDS = re.compile(
 
 def sentences(text: str) -> list[str]:
     """The sentences of a message (split at . ! ? line breaks and emoji), without empty ones."""
-    parts = [p.strip(" ,;:-") for p in _SENTENCE_END.split(text)]
+    parts = [p.strip(" ,;:-").rstrip(".!,").strip() for p in _SENTENCE_END.split(text)]
     return [p for p in parts if p and re.search(r"\w", p)]
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.understanding.files import REAL_TEST_FILE, TEST_FILE  # noqa: F401 (re-exported)
+from bot.understanding.files import TEST_FILE
 from bot.understanding.result import FALLBACK_INTENT
 LONG_WORDS = 25
 SHORT_WORDS = 5

@@ -31,6 +31,8 @@ def rendered_replies(knowledge, day=TODAY):
             yield intent, f"variant {variant.when}", book.reply(intent, variant.when, day)
         for section in answer.more:
             yield intent, section, book.reply(intent, {}, day, section=section)
+        for topic in answer.topics:
+            yield intent, f"topic {topic}", book.reply(intent, {}, day, topic=topic)
 
 
 def test_every_domain_intent_has_an_answer(knowledge):
