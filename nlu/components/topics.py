@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components.ensemble import LinearModel, _features, load_linear
+from nlu.components.ensemble import LinearModel, _features, fit_linear, load_linear
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "topic_selector.npz"
@@ -36,7 +36,10 @@ RESPONSE_SELECTOR = "response_selector"
 class TopicSelector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "max_iter": 2000}
+        # A topic wins over "no topic" once it has this share of the intent's probability: the
+        # general examples of an intent also hold concrete problems labelled before topics existed,
+        # which pulls towards "no topic"; a specific answer to a general question costs less.
+        return {"C": 30.0, "max_iter": 1000, "tfidf": True, "min_topic_share": 0.15}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: LinearModel | None = None) -> None:
@@ -61,8 +64,6 @@ class TopicSelector(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.linear_model import LogisticRegression
-
         with_topics = {m.get(INTENT) for m in training_data.intent_examples if m.get(INTENT_RESPONSE_KEY)}
         rows, labels = [], []
         for message in training_data.intent_examples:
@@ -75,10 +76,7 @@ class TopicSelector(GraphComponent):
         if len(set(labels)) < 2:
             log.info("TopicSelector: no topics in the training data")
             return self._resource
-        features = scipy.sparse.vstack(rows).tocsr()
-        fitted = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
-                                    class_weight="balanced", random_state=42).fit(features, labels)
-        self.model = LinearModel.from_sklearn(fitted)
+        self.model = fit_linear(scipy.sparse.vstack(rows).tocsr(), labels, self.config)
         self._bases = self._base_index(self.model)
         with self._storage.write_to(self._resource) as directory:
             self.model.save(directory / MODEL_FILE)
@@ -104,7 +102,11 @@ class TopicSelector(GraphComponent):
         for (message, intent, _), row in zip(todo, probabilities):
             index = self._bases[intent]
             shares = row[index] / row[index].sum()
-            order = np.argsort(-shares)
+            order = list(np.argsort(-shares))
+            topical = [i for i in order if "/" in str(self.model.classes_[index[i]])]
+            if topical and shares[topical[0]] >= float(self.config["min_topic_share"]):
+                order.remove(topical[0])
+                order.insert(0, topical[0])
             ranking = [{"intent_response_key": str(self.model.classes_[index[i]]), "confidence": float(shares[i])}
                        for i in order]
             message.set(RESPONSE_SELECTOR, {

@@ -45,7 +45,7 @@ def test_office_hours_know_the_next_opening():
 
 def test_twice_not_understood_offers_a_person(dialogue):
     # Vague fragments the model cannot place (it asks "Maksud Anda…?" for each).
-    first = dialogue.handle(WHO, TextEvent("kartu"))
+    first = dialogue.handle(WHO, TextEvent("yang itu lho"))
     second = dialogue.handle(WHO, TextEvent("yang kemarin"))
     assert first.understood.is_fallback and second.understood.is_fallback
     assert not any(b.data.startswith("go:handoff") for r in first.replies for b in r.buttons)

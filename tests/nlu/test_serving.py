@@ -27,7 +27,7 @@ def _same(mine, theirs: dict) -> None:
 
 def test_a_batch_gives_what_rasa_gives_message_by_message(understanding):
     texts = _held_out(200)
-    batched = understanding.parse_many(texts)
+    batched = understanding.parse_many(texts, read=False)       # each text as Rasa takes it
     loop = asyncio.new_event_loop()
     try:
         for text, mine in zip(texts, batched):
@@ -70,7 +70,21 @@ def test_the_quick_load_restores_the_trained_model_exactly(model_path, understan
     texts = _held_out(150)
     loop = asyncio.new_event_loop()
     try:
-        for text, mine in zip(texts, understanding.parse_many(texts)):
+        for text, mine in zip(texts, understanding.parse_many(texts, read=False)):
             _same(mine, loop.run_until_complete(reference.parse_message(for_model(text))))
     finally:
         loop.close()
+
+
+def test_the_topic_is_served_in_rasas_response_selector_shape(understanding):
+    """The TopicSelector writes what Rasa's ResponseSelector writes, so `rasa run` clients read it."""
+    loop = asyncio.new_event_loop()
+    try:
+        result = loop.run_until_complete(understanding._agent.parse_message(
+            "verifikasi wajah di jmo gagal terus, udah coba di tempat terang tetep ga bisa"))
+    finally:
+        loop.close()
+    selector = result["response_selector"]["default"]
+    assert selector["response"]["intent_response_key"] == "app_support/face_verification"
+    assert selector["ranking"][0]["intent_response_key"] == "app_support/face_verification"
+    assert "app_support" in result["response_selector"]["all_retrieval_intents"]

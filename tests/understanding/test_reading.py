@@ -76,3 +76,13 @@ def test_an_unsure_mix_asks_back():
     parts = [parsed("gimana ya?", [("app_support", 0.3), ("claim_jht", 0.29), ("program_jht", 0.28)])]
     result = combine(STORY, [whole, *parts])
     assert result.intent == FALLBACK_INTENT and result.ranking[0][0] == FALLBACK_INTENT
+
+
+def test_a_question_whose_sentence_starts_with_a_greeting_is_not_answered_with_the_greeting():
+    text = "sugeng enjing min, aku bakul sayur neng pasar, nek arep daftar bpjs tk carane piye? matur nuwun"
+    whole = parsed(text, [("greet", 0.5), ("registration_how", 0.3), ("thanks", 0.2)])
+    parts = [parsed("sugeng enjing min, aku bakul sayur neng pasar, nek arep daftar bpjs tk carane piye?",
+                    [("greet", 0.45), ("registration_how", 0.4), ("eligibility", 0.15)]),
+             parsed("matur nuwun", [("thanks", 0.95)])]
+    result = combine(text, [whole, *parts])
+    assert result.intent == "registration_how"
