@@ -24,6 +24,7 @@ ROWS = (
     ("topic accuracy (topic labelled)", "topic_accuracy"),
     ("answered correctly: intent (no \"Maksud Anda…?\")", "answered_accuracy"),
     ("answered correctly: intent and topic", "answered_label_accuracy"),
+    ("answered wrongly: wrong intent, not asked back", "wrong_answer_rate"),
     ("fallback rate (asks back)", "fallback_rate"),
     ("`program` entity accuracy", "program_accuracy"),
 )

@@ -54,7 +54,8 @@ def load_examples(path: Path = TEST_FILE) -> list[Example]:
     examples = []
     for message in data.intent_examples:
         meta = (message.get("metadata") or {}).get("intent") or {}
-        programs = tuple(e["value"] for e in message.get("entities") or [] if e["entity"] == "program")
+        # An annotation without an explicit value keeps the text as typed ("JHT"): compare lowercased.
+        programs = tuple(str(e["value"]).lower() for e in message.get("entities") or [] if e["entity"] == "program")
         key = message.get("intent_response_key") or ""
         examples.append(Example(
             text=message.get("text"), intent=message.get("intent"), style=meta.get("style", "formal"),
@@ -88,6 +89,7 @@ class Scores:
     topic_accuracy: float = 0.0          # where a topic is labelled: intent/topic both right
     topic_examples: int = 0
     answered_label_accuracy: float = 0.0  # answered (no "Maksud Anda…?") with the right intent AND topic
+    wrong_answer_rate: float = 0.0        # answered (not asked back) with the wrong intent
     per_tag: dict = field(default_factory=dict)     # tag -> (accuracy, count)
     wrong: list = field(default_factory=list)       # (example, predicted label, confidence)
 
@@ -107,7 +109,7 @@ def score(name: str, reader, examples: list[Example]) -> Scores:
     with_program = [(e, r) for e, r in zip(examples, results) if e.programs]
     program_hits = sum(
         1 for e, r in with_program
-        if sorted(x["value"] for x in r.entities if x["entity"] == "program") == sorted(e.programs)
+        if sorted(str(x["value"]).lower() for x in r.entities if x["entity"] == "program") == sorted(e.programs)
     )
     topic_of = [r.topic if top(r)[0] == e.intent else "" for e, r in zip(examples, results)]
     right_label = [p == e.intent and t == e.topic for e, p, t in zip(examples, predicted, topic_of)]
@@ -140,6 +142,7 @@ def score(name: str, reader, examples: list[Example]) -> Scores:
         topic_accuracy=sum(with_topic) / max(1, len(with_topic)),
         topic_examples=len(with_topic),
         answered_label_accuracy=sum(a and h for a, h in zip(answered, right_label)) / len(examples),
+        wrong_answer_rate=sum(a and g != r.intent for a, g, r in zip(answered, gold, results)) / len(examples),
         per_tag=per_tag,
         wrong=wrong,
     )
