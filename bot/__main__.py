@@ -16,7 +16,7 @@ def _outcome_json(text: str, outcome) -> dict:
     return {
         "text": text,
         "intent": understood.intent if understood else None,
-        "topic": (understood.topic or None) if understood and understood.label != understood.intent else None,
+        "topic": (understood.answered_topic or None) if understood else None,
         "confidence": round(understood.confidence, 4) if understood else None,
         "entities": [
             {"entity": e["entity"], "value": e["value"], "start": e.get("start"), "end": e.get("end")}

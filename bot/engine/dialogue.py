@@ -348,7 +348,7 @@ class Dialogue:
             kind, text = event.kind[:16], ""
         fields = {}
         if understood is not None and kind == "text":
-            fields = {"intent": understood.intent, "topic": understood.topic if understood.label != understood.intent else None,
+            fields = {"intent": understood.intent, "topic": understood.answered_topic or None,
                       "confidence": round(understood.confidence, 4),
                       "entities": [{"entity": e["entity"], "value": _loggable(e["value"])}
                                    for e in understood.entities]}

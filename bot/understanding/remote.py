@@ -32,7 +32,10 @@ class RemoteUnderstanding:
 
     def parse(self, text: str) -> Understood:
         """The whole text and, for a long one, each of its sentences (`reading`), combined."""
-        parsed = [self._parse_one(piece) for piece in reading.pieces(text)]
+        whole, *sentences = reading.pieces(text)
+        parsed = [self._parse_one(whole)]
+        if not parsed[0].unavailable:          # no server answers: do not wait for each sentence too
+            parsed += [self._parse_one(piece) for piece in sentences]
         return reading.combine(text, parsed)
 
     def parse_many(self, texts: list[str]) -> list[Understood]:

@@ -29,9 +29,14 @@ class Understood:
         return self.intent == FALLBACK_INTENT
 
     @property
+    def answered_topic(self) -> str:
+        """The topic the answer is about: none when the bot asks back ("Maksud Anda…?")."""
+        return "" if self.is_fallback else self.topic
+
+    @property
     def label(self) -> str:
         """`intent/topic` when a topic was picked, else the intent (the staff tools' label)."""
-        return f"{self.intent}/{self.topic}" if self.topic and not self.is_fallback else self.intent
+        return f"{self.intent}/{self.answered_topic}" if self.answered_topic else self.intent
 
     def entity(self, name: str):
         """The value of the first entity of this type, or None."""
