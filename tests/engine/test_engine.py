@@ -73,6 +73,11 @@ def test_buttons_lead_to_answers_and_sections(engine, knowledge):
         for section in answer.more:
             (more,) = engine.handle(ButtonEvent(f"more:{intent}:{section}")).replies
             assert more.text
+        for topic in answer.topics:
+            (shown,) = engine.handle(ButtonEvent(f"topic:{intent}/{topic}")).replies
+            assert shown.text == knowledge.answers.reply(intent, {}, dt.date(2026, 11, 23), topic=topic).text
+    (reply,) = engine.handle(ButtonEvent("topic:claim_jht/no_such_topic")).replies
+    assert "tidak berlaku" in reply.text
 
 
 def test_stale_button_gets_a_friendly_reply(engine):
