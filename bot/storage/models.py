@@ -34,6 +34,10 @@ class User(Base):
     flow = Column(String(32))                             # the active flow, None at the menu
     step = Column(String(32))
     data = Column(JSON, nullable=False, default=dict)     # the active flow's answers so far
+    # What the conversation is about and what the user told about themselves (no identity data):
+    # {"topic": {...}, "profile": {...}}; `context_at` is when the topic was last set.
+    context = Column(JSON)
+    context_at = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=now, onupdate=now)
 
@@ -77,6 +81,7 @@ class MessageLog(Base):
     flow = Column(String(32))
     step = Column(String(32))
     normalized = Column(String(200))                     # lowercased text for grouping in review
+    context = Column(JSON)                               # {"followup": bool, "used": {...}} per turn
 
 
 class Business(Base):
