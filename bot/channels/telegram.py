@@ -32,6 +32,8 @@ from bot.engine.replies import Reply, split_reply, split_text
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+# Typed text right after a start waits for the model this long, with a note after the first seconds.
+MODEL_WAIT, MODEL_NOTE_AFTER = 30.0, 3.0
 FLOOD_WINDOW, FLOOD_LIMIT = 10.0, 8      # more than 8 typed messages in 10 s from one chat is spam
 CHUNK = 4000          # split below the limit, at a line break where possible
 # Message kinds the bot cannot read, by the attribute Telegram sets.
@@ -206,6 +208,8 @@ class TelegramChannel:
         if pressed is None and self.flooding(context.bot, chat.id):
             return
         who = UserRef("telegram", str(update.effective_user.id), str(chat.id))
+        if isinstance(event, TextEvent):
+            await self._wait_for_model(context.bot, chat.id)
         # One user's updates are handled in order; different users in parallel.
         self._waiting[chat.id] += 1
         try:
@@ -229,6 +233,28 @@ class TelegramChannel:
             if not self._waiting[chat.id]:
                 self._waiting.pop(chat.id, None)
                 self._locks.pop(chat.id, None)
+
+    async def _wait_for_model(self, bot, chat_id: int) -> None:
+        """Typed text right after a start waits for the model instead of being bounced: a short
+        "sebentar…" once loading takes longer than `MODEL_NOTE_AFTER`, and an answer once it is
+        loaded (up to `MODEL_WAIT`; after that the dialogue's "not ready" reply). Buttons never wait."""
+        understanding = self.dialogue.engine.understanding
+        if getattr(understanding, "ready", True):
+            return
+        loading = asyncio.wrap_future(understanding.start_loading())
+        began = time.monotonic()
+        try:
+            await asyncio.wait_for(asyncio.shield(loading), MODEL_NOTE_AFTER)
+            return
+        except asyncio.TimeoutError:
+            pass
+        except Exception:                 # loading failed: the dialogue says it is not ready
+            return
+        await self._note(bot, chat_id, self.texts["model_loading"])
+        try:
+            await asyncio.wait_for(asyncio.shield(loading), max(0.0, MODEL_WAIT - (time.monotonic() - began)))
+        except Exception:                 # too slow or failed: the dialogue answers "not ready"
+            log.warning("typed message answered before the model was ready")
 
     def flooding(self, bot, chat_id: int) -> bool:
         """Per-user flood control: past the limit, one polite note, then silence until it calms.

@@ -10,12 +10,14 @@ import datetime as dt
 import logging
 import re
 import secrets
+from dataclasses import replace
 from typing import Callable
 
-from bot.engine.engine import MIN_INCOME, Engine, Outcome
+from bot.engine.context import Context, Profile, Subject
+from bot.engine.engine import MAX_INCOME, MIN_INCOME, Engine, Outcome
 from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
                                UserRef)
-from bot.engine.flows import account, business, calculator, enrolment, home, lessons
+from bot.engine.flows import account, business, calculator, enrolment, home, lessons, profile
 from bot.engine.replies import Button, Reply, split_reply
 from bot.engine.turn import Turn
 from bot.office_hours import OfficeHours, when_text
@@ -77,12 +79,14 @@ def _loggable(value):
 class Dialogue:
     def __init__(self, engine: Engine, database: Database, vault: Vault, wait_for_model: bool = False,
                  today: Callable[[], dt.date] | None = None, bot_username: str = "",
-                 office_hours: OfficeHours | None = None):
+                 office_hours: OfficeHours | None = None, clock: Callable[[], dt.datetime] | None = None):
         self.engine = engine
         self.database = database
         self.vault = vault
         self.wait_for_model = wait_for_model
         self.today = today or engine.today
+        # The moment now (aware): the conversation's subject expires by it.
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.bot_username = bot_username      # set by the Telegram adapter once it knows it
         self.office_hours = office_hours or OfficeHours.parse("mon-fri 08:00-16:00")
 
@@ -215,6 +219,8 @@ class Dialogue:
             return business.on_button(turn, data)
         if data == "pay:remind":
             return [account.payment_reminders_on(turn)]
+        if kind == "ctx":
+            return profile.on_button(turn, data, self.clock())
         if kind == "cancel":
             if rest == "ask":
                 return [home.cancel(turn)]
@@ -302,6 +308,42 @@ class Dialogue:
         return self._with_resume(turn, replies)
 
     def _free_question(self, turn: Turn, understood) -> list[Reply]:
+        """A typed question, read in its conversation (follow-ups, the user's profile, several questions)."""
+        moment = self.clock()
+        context = profile.load(turn, moment)
+        amount = understood.entity("amount")
+        income = amount if isinstance(amount, int) and MIN_INCOME <= amount <= MAX_INCOME else None
+        learned = self.engine.rules.learn(understood.text, context.profile, income)
+        reading = self.engine.read(understood, Context(context.subject, learned))
+        understood = reading.understood
+        turn.understood = understood
+        replies = self._answer(turn, understood, reading, learned)
+        if reading.profile_topic:
+            turn.understood = replace(understood, topic=reading.profile_topic)
+        subject = self.engine.rules.subject_of(understood)
+        if subject is not None and reading.profile_topic and not subject.topic:
+            subject = Subject(subject.intent, reading.profile_topic, subject.program)
+        if reading.more:
+            subject = self.engine.rules.subject_of(reading.more[-1]) or subject
+        profile.save(turn, Context(subject or context.subject, learned), moment, subject is not None)
+        turn.extra["context"] = reading.log(self._profile_used(turn, understood, reading, learned))
+        new = {k: v for k, v in learned.known().items() if k != "income" and getattr(context.profile, k) != v}
+        if new and replies:
+            replies.append(profile.noted(turn, learned))
+        return replies
+
+    def _profile_used(self, turn: Turn, understood, reading, learned: Profile) -> dict | None:
+        """The notes that shaped this answer (a quote's sector or employer side, a chosen topic)."""
+        if reading.profile_topic:
+            return {"employment": learned.employment}
+        if self.engine.quotable(understood):
+            used = {k: v for k, v in learned.known().items() if k in ("sector", "role", "workers", "size")}
+            if turn.role == "owner":
+                used["role"] = "owner"
+            return used or None
+        return None
+
+    def _answer(self, turn: Turn, understood, reading, learned: Profile) -> list[Reply]:
         intent = understood.intent
         if intent == "human_handoff" and not understood.is_fallback:
             return self._handoff(turn, "intent")
@@ -321,9 +363,11 @@ class Dialogue:
                 return enrolment.start(turn)
             if intent == "enrolment_status":
                 return [account.status(turn)]
-            if not (isinstance(amount, int) and amount >= MIN_INCOME):
+            if not (isinstance(amount, int) and amount >= MIN_INCOME) and not reading.income:
                 return [calculator.start(turn)]
-        return list(self.engine.replies_for(understood))
+        if turn.role == "owner" and learned.role != "owner":
+            learned = Profile(**{**learned.known(), "role": "owner"})
+        return list(self.engine.replies_for_reading(reading, learned))
 
     @staticmethod
     def _with_resume(turn: Turn, replies: list[Reply]) -> list[Reply]:
@@ -357,6 +401,8 @@ class Dialogue:
         masked = mask_text(text)
         if kind == "text":
             fields["normalized"] = normalize(masked)
+            if turn.extra.get("context"):
+                fields["context"] = turn.extra["context"]
         turn.repo.log(turn.user, "in", kind, masked, flow=flow, step=step, **fields)
         for reply in replies:
             shown = "[berisi data pribadi, disembunyikan]" if reply.private else mask_text(reply.text)

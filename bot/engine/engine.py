@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
+from bot.engine.context import Context, Profile, Rules, default_rules
 from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
+from bot.engine.sections import MIN_COVERAGE, index_for
 from bot.knowledge import Knowledge
 from bot.understanding import Understood
+from bot.understanding.reading import is_question, sentences
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +31,55 @@ MIN_INCOME = 100_000
 MAX_INCOME = 1_000_000_000
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
+# A second question in one message is answered too when read at least this confidently.
+SECOND_QUESTION_CONFIDENCE = 0.6
+MAX_QUESTIONS = 2
+# A follow-up read alone this confidently keeps its own reading; below it the context may decide.
+CONFIDENT_ALONE = 0.7
+# Read alone this confidently as another subject: a clear new question, not a follow-up.
+SELF_STANDING = 0.9
+# The context supports a reading when the text in context ranks it at least this high.
+CONTEXT_SUPPORT = 0.3
+# A fragment whose words name a part of the answer before this clearly (share of its words' weight)
+# is answered with that part, whatever the model reads alone; such a reading counts this confident.
+PART_CLEAR = 0.75
+PART_CONFIDENCE = 0.8
 
 
 class Parser(Protocol):
     def parse(self, text: str) -> Understood: ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one typed message was read in its conversation: the reading answered, whether it was a
+    follow-up of the subject before it (and as what text), and further questions in the same message."""
+
+    understood: Understood
+    followup: bool = False
+    read_in_context: str = ""          # the text the model read for a follow-up
+    after: str = ""                    # the subject it followed ("claim_jht/claim_status")
+    more: tuple[Understood, ...] = ()  # other questions of the message, each answered too
+    profile_topic: str = ""            # a topic chosen by the user's profile
+    section: str = ""                  # the part of the answer a follow-up asks for (`more:` section)
+    income: int = 0                    # a quote follow-up without a figure: the income given before
+
+    def log(self, profile_used: dict | None = None) -> dict | None:
+        """What the dashboard shows per turn, so a reviewer tells a context error from an NLU one."""
+        data: dict = {}
+        if self.followup:
+            data.update(followup=True, after=self.after, read_as=self.read_in_context)
+        if self.more:
+            data["more"] = [m.label for m in self.more]
+        if self.profile_topic:
+            data["profile_topic"] = self.profile_topic
+        if self.section:
+            data["section"] = self.section
+        if self.income:
+            data["income_from_profile"] = True
+        if profile_used:
+            data["profile"] = profile_used
+        return data or None
 
 
 @dataclass(frozen=True)
@@ -45,10 +93,12 @@ class Outcome:
 
 class Engine:
     def __init__(self, understanding: Parser, knowledge: Knowledge,
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = dt.date.today, rules: Rules | None = None):
         self.understanding = understanding
         self.knowledge = knowledge
         self.today = today
+        self.rules = rules or default_rules()
+        self.parts = index_for(knowledge.answers.answers)
 
     def handle(self, event: Event) -> Outcome:
         if isinstance(event, ButtonEvent):
@@ -63,26 +113,176 @@ class Engine:
         understood = self.understanding.parse(text)
         return Outcome(self.replies_for(understood), understood)
 
-    def replies_for(self, understood: Understood) -> tuple[Reply, ...]:
+    # Reading in context --------------------------------------------------------------------
+    def read(self, understood: Understood, context: Context) -> Reading:
+        """Read a typed message in its conversation.
+
+        A short fragment after an answer ("berapa lama?", "kalo di-PHK?", "yang JHT juga?") is read
+        again by the model together with the subject of that answer; the contextual reading is taken
+        when the message alone is not understood, is only politeness, or is read less confidently.
+        A message with two questions gets the second one read (and answered) too.
+        """
+        reading = Reading(understood)
+        subject = context.subject
+        fragment = subject is not None and not understood.unavailable and self.rules.is_fragment(understood)
+        part = None
+        if fragment and not self._names_another_program(understood, subject):
+            # The fragment's words name a part of the answer before, or of its neighbours, clearly.
+            part = self._part_of(self.rules.neighbours(subject.intent), understood.text, PART_CLEAR)
+        if part is not None:
+            chosen = replace(understood, intent=part.intent, topic=part.topic,
+                             confidence=max(understood.confidence, PART_CONFIDENCE))
+            reading = Reading(chosen, followup=True, read_in_context=f"[{part.label}]", after=subject.label,
+                              section=part.section)
+        elif fragment:
+            text = self.rules.in_context(understood, subject)
+            if text:
+                alternative = self._parse_all([text])[0].with_text(understood.text)
+                if self._use_context(alternative, understood):
+                    reading = Reading(alternative, followup=True, read_in_context=text, after=subject.label)
+                elif self._answerable(understood):
+                    # Read alone it stands; it still follows up when the context supports the same
+                    # reading and it is not a clear new question of its own.
+                    support = dict(alternative.ranking).get(understood.intent, 0.0)
+                    standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
+                    if support >= CONTEXT_SUPPORT and not standing:
+                        reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
+        more = self._more_questions(reading.understood, context)
+        if more and not self._answerable(reading.understood):
+            # "makasih min. oh iya klo mau daftar lewat hp bisa?": the question is what is answered.
+            reading = Reading(more[0], reading.followup, reading.read_in_context, reading.after)
+            more = more[1:]
+        chosen = reading.understood
+        topic, section, income = "", reading.section, 0
+        if not chosen.is_fallback and not self.quotable(chosen):
+            leaning = reading.followup or (subject is not None and chosen.intent == subject.intent)
+            found = None
+            if leaning and part is None:
+                found = self._part_of([chosen.intent], understood.text, MIN_COVERAGE)
+            if found is not None and found.section:
+                section = found.section
+            elif found is not None and found.topic and not chosen.answered_topic:
+                chosen = replace(chosen, topic=found.topic)
+            elif not chosen.answered_topic and not section:
+                topic = self.rules.topic_for(chosen.intent, context.profile)
+            if topic and not self.knowledge.answers.has_topic(chosen.intent, topic):
+                topic = ""
+            if (reading.followup and chosen.intent in CALCULATING_INTENTS and context.profile.income
+                    and chosen.entity("amount") is None):
+                income = context.profile.income
+        if chosen is not reading.understood or topic or more or section or income:
+            reading = Reading(chosen, reading.followup, reading.read_in_context, reading.after, more, topic,
+                              section, income)
+        return reading
+
+    def _answerable(self, understood: Understood) -> bool:
+        """A reading with a knowledge answer (not a fallback, politeness or yes/no)."""
+        return (not understood.is_fallback and understood.intent in self.knowledge.answers
+                and understood.intent not in NOT_SUGGESTED)
+
+    def _part_of(self, intents: list[str], text: str, coverage: float):
+        """The best part among these intents' answers: the first intent's own parts first."""
+        for group in ([intents[0]], intents[1:]):
+            found = self.parts.best(group, text, coverage) if group else None
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def _names_another_program(understood: Understood, subject) -> bool:
+        program = str(understood.entity("program") or "")
+        return bool(program) and program != subject.program
+
+    def _use_context(self, alternative: Understood, alone: Understood) -> bool:
+        """Take the reading in context only when the message alone is not understood, is only
+        politeness, or is read unsurely and less confidently than in context."""
+        if not self._answerable(alternative):
+            return False
+        if not self._answerable(alone):
+            return True
+        return alone.confidence < CONFIDENT_ALONE and alternative.confidence > alone.confidence
+
+    def _more_questions(self, main: Understood, context: Context) -> tuple[Understood, ...]:
+        """The other questions of a message that asks more than one ("harus ikut jht? trus bayarnya
+        tiap tanggal brp?"): each read alone, a fragment in the light of the first question."""
+        if main.unavailable:
+            return ()
+        parts = sentences(main.text)
+        questions = [s for s in parts if is_question(s)]
+        if len(questions) < (2 if self._answerable(main) else 1) or len(parts) < 2:
+            return ()
+        answered = {(main.intent, main.answered_topic)}
+        subject = self.rules.subject_of(main) or context.subject
+        found = []
+        for part in self._parse_all(questions[:4]):
+            if subject is not None and self.rules.is_fragment(part):
+                text = self.rules.in_context(part, subject)
+                if text:
+                    alternative = self._parse_all([text])[0].with_text(part.text)
+                    if self._use_context(alternative, part):
+                        part = alternative
+            key = (part.intent, part.answered_topic)
+            if (part.is_fallback or part.intent not in self.knowledge.answers or part.intent in NOT_SUGGESTED
+                    or part.confidence < SECOND_QUESTION_CONFIDENCE or key in answered
+                    or (part.intent == main.intent and not (part.answered_topic and main.answered_topic))):
+                continue
+            answered.add(key)
+            found.append(part)
+        return tuple(found[:MAX_QUESTIONS - (1 if self._answerable(main) else 0)])
+
+    def _parse_all(self, texts: list[str]) -> list[Understood]:
+        many = getattr(self.understanding, "parse_many", None)
+        return list(many(texts)) if many is not None else [self.understanding.parse(t) for t in texts]
+
+    @staticmethod
+    def quotable(understood: Understood) -> bool:
+        amount = understood.entity("amount")
+        return (understood.intent in CALCULATING_INTENTS and isinstance(amount, int)
+                and MIN_INCOME <= amount <= MAX_INCOME)
+
+    # Answers ---------------------------------------------------------------------------------
+    def replies_for(self, understood: Understood, profile: Profile | None = None,
+                    topic: str = "", section: str = "", income: int = 0) -> tuple[Reply, ...]:
+        profile = profile or Profile()
         if understood.unavailable:
             return (Reply(self.knowledge.texts["not_ready"]),)
         if understood.is_fallback or understood.intent not in self.knowledge.answers:
             return (self._clarify(understood),)
-        amount = understood.entity("amount")
-        if (understood.intent in CALCULATING_INTENTS and isinstance(amount, int)
-                and MIN_INCOME <= amount <= MAX_INCOME):
-            return (self._quote(understood, amount),)
-        if understood.topic and self.knowledge.answers.has_topic(understood.intent, understood.topic):
-            return (self.answer(understood.intent, topic=understood.topic),)
+        if self.quotable(understood):
+            return (self._quote(understood, understood.entity("amount"), profile),)
+        if income and understood.intent in CALCULATING_INTENTS:
+            return (self._quote(understood, income, profile),)
+        if section and section in self.knowledge.answers.answers[understood.intent].more:
+            return (self.answer(understood.intent, section=section),)
+        topic = understood.topic or topic
+        if topic and self.knowledge.answers.has_topic(understood.intent, topic):
+            return (self.answer(understood.intent, topic=topic),)
         return (self.answer(understood.intent, understood.entity_values()),)
+
+    def replies_for_reading(self, reading: Reading, profile: Profile | None = None) -> tuple[Reply, ...]:
+        """Every question of the message answered: the main one, then each further one."""
+        replies = list(self.replies_for(reading.understood, profile, reading.profile_topic, reading.section,
+                                        reading.income))
+        for part in reading.more:
+            replies += self.replies_for(part, profile)
+        return tuple(replies)
 
     def answer(self, intent: str, entities: dict | None = None, section: str = "", topic: str = "") -> Reply:
         return self.knowledge.answers.reply(intent, entities, self.today(), section, topic)
 
-    def _quote(self, understood: Understood, income: int) -> Reply:
-        if understood.intent == "contribution_pu" or is_employee_wage(understood.text):
-            return pu_quote_reply(self.knowledge, income, self.today())
-        return bpu_quote_reply(self.knowledge, income, self.today(), sector_of(understood.text))
+    def _quote(self, understood: Understood, income: int, profile: Profile | None = None) -> Reply:
+        """A contribution quote: an employee's wage (said so, or asked by a business owner) or a
+        self-employed income, in the sector the message names or the user told before."""
+        profile = profile or Profile()
+        text = understood.text
+        employee = (understood.intent == "contribution_pu" or is_employee_wage(text)
+                    or profile.employment == "employee")
+        if employee or profile.is_owner:
+            return pu_quote_reply(self.knowledge, income, self.today(), size=profile.size or None)
+        sector = sector_of(text)
+        if sector != "transport" and profile.sector == "transport":
+            sector = "transport"
+        return bpu_quote_reply(self.knowledge, income, self.today(), sector)
 
     def _clarify(self, understood: Understood) -> Reply:
         labels = self.knowledge.texts["intent_labels"]

@@ -75,8 +75,9 @@ def _reply(lines: list[str], bases: list[str], buttons: list[dict]) -> Reply:
     return Reply(text, tuple(Button(b["label"], f"intent:{b['intent']}") for b in buttons))
 
 
-def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
-    """Employer and worker shares for one employee's wage, for every business size."""
+def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date, size: str | None = None) -> Reply:
+    """Employer and worker shares for one employee's wage, for every business size (and, when the
+    owner told the size of her business, which programs that size must have)."""
     rates, texts = knowledge.rates, knowledge.texts["pu_quote"]
     classes = list(rates.pu_jkk_classes)
     lowest = pu_quote(rates, wage, classes[0], "besar", today)
@@ -99,7 +100,12 @@ def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date) -> Reply:
     lines += [texts["worker"]] + [line(p, shares[p].worker) for p in ("jht", "jp")]
     if lowest.capped:
         lines.append(texts["jp_cap"].format(cap=rupiah(lowest.jp_cap.cap)))
-    lines += [texts["minimum"], texts["due"].format(day=knowledge.facts["pu_due_day"].render())]
+    if size in rates.pu_mandatory:
+        programs = ", ".join(SHORT_NAMES[p] for p in rates.pu_mandatory[size])
+        lines.append(texts["minimum_size"].format(size=size, programs=programs))
+    else:
+        lines.append(texts["minimum"])
+    lines.append(texts["due"].format(day=knowledge.facts["pu_due_day"].render()))
     if lowest.estimate:
         lines.append(texts["estimate"])
     bases = [rates.pu_basis] + ([lowest.jp_cap.basis] if lowest.capped else [])

@@ -7,11 +7,9 @@ then see one word where users type five.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -21,34 +19,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-DEFAULT_LEXICON = Path(__file__).with_name("slang.yml")
-_REPEATS = re.compile(r"(.)\1{2,}")
-
-
-def load_lexicon(path: Path = DEFAULT_LEXICON) -> Dict[str, str]:
-    """Variant spelling → standard word, from a YAML mapping of standard word → variants."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    lexicon: Dict[str, str] = {}
-    for standard, variants in data.items():
-        lexicon[str(standard).lower()] = str(standard).lower()
-        for variant in variants or []:
-            lexicon[str(variant).lower()] = str(standard).lower()
-    return lexicon
-
-
-def normalize_word(word: str, lexicon: Dict[str, str]) -> str:
-    """The standard spelling of one typed word (the word itself, lowercased, if unknown)."""
-    low = word.lower()
-    if low in lexicon:
-        return lexicon[low]
-    # Stretched words: "iyaaa", "makasihhh", "tolongg" (a doubled letter is tried, then a single).
-    for squeezed in (_REPEATS.sub(r"\1\1", low), _REPEATS.sub(r"\1", low), re.sub(r"(.)\1+$", r"\1", low)):
-        if squeezed in lexicon:
-            return lexicon[squeezed]
-    # Reduplication with a digit: "anak2" → "anak".
-    if low.endswith("2") and low[:-1] in lexicon:
-        return lexicon[low[:-1]]
-    return low
+from nlu.components.lexicon import DEFAULT_LEXICON, load_lexicon, normalize_word  # noqa: F401
 
 
 @DefaultV1Recipe.register(

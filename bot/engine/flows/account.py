@@ -1,6 +1,10 @@
 """What a user can see about themselves: application status and the data Lindungi keeps."""
 from __future__ import annotations
 
+import datetime as dt
+
+from bot.engine.context import Context
+from bot.engine.flows import profile
 from bot.engine.flows.enrolment import FIELDS
 from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
@@ -47,11 +51,16 @@ def my_data(turn: Turn) -> Reply:
             place=app.regency or "-", status=t["statuses"].get(app.status, app.status)))
     for business in turn.repo.businesses_of(turn.user):
         lines.append(t["mydata_business"].format(name=business.name, size=business.size, code=business.invite_code))
+    notes = Context.load(turn.user.context, None, dt.datetime.now(dt.timezone.utc)).profile
+    if notes.known():
+        lines.append(t["mydata_profile"].format(profile=profile.describe(turn, notes)))
     if not applications:
         lines.append(t["mydata_none"])
     lines.append(t["mydata_hint"])
-    return Reply("\n".join(lines), (Button(turn.texts["delete_button"], "privacy:delete"), turn.menu_button()),
-                 private=True)
+    buttons = [Button(turn.texts["delete_button"], "privacy:delete")]
+    if notes.known():
+        buttons.append(Button(turn.texts["context"]["change_button"], "ctx:profile"))
+    return Reply("\n".join(lines), (*buttons, turn.menu_button()), private=True)
 
 
 def payment_reminders_on(turn: Turn) -> Reply:

@@ -1,0 +1,118 @@
+"""Which part of an answer a follow-up asks for.
+
+After "jkm itu apa", the follow-up "beasiswa anaknya gmn?" wants the JKM answer's scholarship
+section, not the general answer again. An answer's parts — its `more:` sections (with the labels of
+the buttons that open them) and its topics — are indexed by their words, read the way the model
+reads them (chat spelling to standard words, `-nya` dropped, small words left out). A follow-up
+picks the part whose words cover most of its own, weighted by how rare each word is.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nlu.components.lexicon import load_lexicon, normalize_word
+
+# Words that say nothing about which part is meant.
+STOPWORDS = frozenset("""
+    yang dan di ke dari itu ini apa apakah bagaimana berapa kalau saya kakak kamu bisa tidak ada
+    sudah belum juga saja sama untuk dengan atau terus tapi mau harus boleh kapan mana dong
+    sih deh nih ya iya kok kah lah pun jadi gitu gini tuh si aja the bpjs tk ketenagakerjaan
+    program jaminan sekarang nanti lagi lebih cara gimana banget tolong makasih kita kami mereka
+    dia dapat dapet ga gak caranya buat bila akan oleh pada karena per para masih pas lg sampe
+    sampai kena kan tu gt emang memang bener benar dulu udah nah lho loh kah lah min bang kak mas
+    mbak pak bu gan sis bro emg nya trs tau tahu
+""".split())
+SUFFIX = "nya"      # "beasiswanya", "dokumennya" (-kah/-lah would cut "sekolah", "menikah")
+MIN_COVERAGE = 0.5
+PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+def words(text: str, lexicon: dict[str, str]) -> list[str]:
+    """Content words of a text in standard spelling."""
+    found = []
+    for word in re.findall(r"[a-z0-9]+", PLACEHOLDER.sub(" ", text.lower())):
+        word = normalize_word(word, lexicon)
+        if word.endswith(SUFFIX) and len(word) - len(SUFFIX) >= 3:
+            word = normalize_word(word[: -len(SUFFIX)], lexicon)
+        if word not in STOPWORDS and len(word) > 1 and not word.isdigit():
+            found.append(word)
+    return found
+
+
+@dataclass(frozen=True)
+class Part:
+    intent: str
+    section: str = ""     # a `more:` section
+    topic: str = ""       # or a topic (neither: the general answer)
+
+    @property
+    def label(self) -> str:
+        return f"{self.intent}/{self.topic}" if self.topic else f"{self.intent}:{self.section}".rstrip(":")
+
+
+class PartIndex:
+    """Every answer's parts and their words, with each word's rarity across all parts."""
+
+    def __init__(self, answers: dict, lexicon: dict[str, str]):
+        self.lexicon = lexicon
+        self.parts: dict[str, list[tuple[Part, Counter]]] = {}
+        labels: dict[tuple[str, str], list[str]] = {}
+        for intent, answer in answers.items():
+            for button in answer.all_buttons():
+                if button.more:
+                    labels.setdefault((intent, button.more), []).append(button.label)
+                if button.topic:
+                    target, _, topic = button.topic.partition("/")
+                    labels.setdefault((target, "topic:" + topic), []).append(button.label)
+        documents = Counter()
+        for intent, answer in answers.items():
+            # The general answer is a part too: "cara klaimnya?" after JKK asks for the claim answer.
+            entries = [(Part(intent), Counter(words(" ".join([answer.text, *(v.text for v in answer.variants)]),
+                                                    lexicon)))]
+            for name, section in answer.more.items():
+                text = " ".join([section.text, *labels.get((intent, name), [])])
+                entries.append((Part(intent, section=name), Counter(words(text, lexicon))))
+            for name, section in answer.topics.items():
+                text = " ".join([section.text, *labels.get((intent, "topic:" + name), [])])
+                entries.append((Part(intent, topic=name), Counter(words(text, lexicon))))
+            self.parts[intent] = entries
+            for _, vocabulary in entries:
+                documents.update(set(vocabulary))
+        total = sum(len(entries) for entries in self.parts.values()) or 1
+        self.rarity = {word: math.log(1 + total / count) for word, count in documents.items()}
+
+    def best(self, intents: list[str], text: str, coverage_at_least: float = MIN_COVERAGE) -> Part | None:
+        """The part of these intents' answers the text asks for, if its words point to one clearly."""
+        asked = set(words(text, self.lexicon))
+        if not asked:
+            return None
+        weight = {w: self.rarity.get(w, math.log(1 + len(self.rarity) or 1)) for w in asked}
+        total = sum(weight.values())
+        scored = []
+        for intent in intents:
+            for part, vocabulary in self.parts.get(intent, ()):
+                present = [w for w in asked if vocabulary[w]]
+                coverage = sum(weight[w] for w in present) / total
+                # Between parts covering the same words, the one that is about them (says them most).
+                strength = sum(weight[w] * math.log(1 + vocabulary[w]) for w in present)
+                scored.append((coverage, strength, part))
+        if not scored:
+            return None
+        scored.sort(key=lambda s: (-s[0], -s[1]))
+        coverage, strength, part = scored[0]
+        if coverage < coverage_at_least or (len(scored) > 1 and scored[1][:2] == (coverage, strength)):
+            return None
+        return part
+
+
+@lru_cache(maxsize=4)
+def _lexicon() -> dict[str, str]:
+    return load_lexicon()
+
+
+def index_for(answers: dict) -> PartIndex:
+    return PartIndex(answers, _lexicon())

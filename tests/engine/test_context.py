@@ -1,0 +1,73 @@
+"""The conversation context's rules: what a message tells about the user, and when a subject expires."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.engine.context import Context, Profile, Subject, default_rules
+from bot.understanding import Understood
+
+MOMENT = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("saya narik ojol tiap hari", {"sector": "transport", "employment": "self_employed"}),
+    ("aku kurir shopee food", {"sector": "transport", "employment": "self_employed"}),
+    ("sy jualan sayur di pasar", {"sector": "non_transport", "employment": "self_employed"}),
+    ("aku karyawan pabrik garmen", {"employment": "employee"}),
+    ("saya punya 3 karyawan di warung", {"role": "owner", "workers": 3, "sector": "non_transport"}),
+    ("karyawan saya ada 12 orang", {"role": "owner", "workers": 12}),
+    ("usaha mikro saya baru jalan", {"size": "mikro"}),
+    ("brp iuran jkk", {}),
+])
+def test_what_a_message_tells_about_the_user(text, expected):
+    learned = default_rules().learn(text, Profile())
+    assert learned.known() == expected
+
+
+def test_the_last_income_is_kept_and_later_words_change_the_profile():
+    rules = default_rules()
+    profile = rules.learn("saya ojol", Profile(), income=2_500_000)
+    assert profile.income == 2_500_000 and profile.sector == "transport"
+    changed = rules.learn("sekarang aku jualan nasi", profile)
+    assert changed.sector == "non_transport" and changed.income == 2_500_000
+
+
+def test_the_subject_expires_after_thirty_idle_minutes_and_the_profile_stays():
+    stored = Context(Subject("claim_jht", "claim_status", "jht"), Profile(sector="transport")).dump()
+    fresh = Context.load(stored, MOMENT - dt.timedelta(minutes=29), MOMENT)
+    assert fresh.subject == Subject("claim_jht", "claim_status", "jht")
+    stale = Context.load(stored, MOMENT - dt.timedelta(minutes=31), MOMENT)
+    assert stale.subject is None
+    assert stale.profile.sector == "transport"
+
+
+def test_the_stored_context_holds_no_identity_data():
+    profile = default_rules().learn("nik saya 3201014101900001, hp 081234567890, saya ojol", Profile())
+    stored = str(Context(None, profile).dump())
+    assert "3201014101900001" not in stored and "081234567890" not in stored
+
+
+def understood(text: str, intent: str, confidence: float, entities=()) -> Understood:
+    return Understood(text=text, intent=intent, confidence=confidence, entities=tuple(entities))
+
+
+@pytest.mark.parametrize("text, intent, confidence, fragment", [
+    ("berapa lama?", "nlu_fallback", 0.3, True),
+    ("kalau belum 1 bulan?", "goodbye", 0.8, True),       # a question is never only politeness
+    ("makasih ya", "thanks", 0.95, False),
+    ("oke siap", "affirm", 0.9, False),
+    ("saya sudah resign dari pabrik tiga bulan lalu dan mau cairkan jht", "claim_jht", 0.9, False),
+])
+def test_a_fragment_is_short_and_not_only_politeness(text, intent, confidence, fragment):
+    assert default_rules().is_fragment(understood(text, intent, confidence)) is fragment
+
+
+def test_a_follow_up_naming_another_program_keeps_the_family():
+    rules = default_rules()
+    subject = Subject("claim_jkm", "", "jkm")
+    other = understood("yang JHT juga?", "program_jht", 0.5, [{"entity": "program", "value": "jht"}])
+    assert rules.in_context(other, subject).startswith(rules.families["claim"]["phrase"])
+    same = understood("dokumennya apa aja?", "registration_requirements", 0.5)
+    assert rules.in_context(same, subject).startswith(rules.subjects["claim_jkm"]["phrase"])
