@@ -101,6 +101,8 @@ class Rules:
     workers: tuple[re.Pattern, ...]
     owner: re.Pattern
     profile_topics: dict[str, dict[str, str]]
+    aspects: dict[str, list[str]] = field(default_factory=dict)
+    part_aspects: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Rules":
@@ -111,6 +113,7 @@ class Rules:
             subjects=raw["subjects"], families=raw["families"], words=words,
             workers=tuple(re.compile(p, re.IGNORECASE) for p in profile["workers"]),
             owner=_words(profile["owner"]), profile_topics=raw.get("profile_topics") or {},
+            aspects=raw.get("aspects") or {}, part_aspects=raw.get("part_aspects") or {},
         )
 
     # Follow-ups ------------------------------------------------------------------------------
@@ -138,9 +141,8 @@ class Rules:
         program = str(understood.entity("program") or "")
         if program and program != subject.program:
             family = self.families.get(spec.get("family") or "")
-            if family is None:
-                return ""
-            return f"{family['phrase']} {understood.text}"
+            if family is not None:
+                return f"{family['phrase']} {understood.text}"
         return f"{spec.get('phrase', '')} {understood.text}".strip()
 
     def neighbours(self, intent: str) -> list[str]:

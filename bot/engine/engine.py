@@ -98,7 +98,7 @@ class Engine:
         self.knowledge = knowledge
         self.today = today
         self.rules = rules or default_rules()
-        self.parts = index_for(knowledge.answers.answers)
+        self.parts = index_for(knowledge.answers.answers, self.rules.aspects, self.rules.part_aspects)
 
     def handle(self, event: Event) -> Outcome:
         if isinstance(event, ButtonEvent):
@@ -130,7 +130,10 @@ class Engine:
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
             part = self._part_of(self.rules.neighbours(subject.intent), understood.text, PART_CLEAR)
         if part is not None:
-            chosen = replace(understood, intent=part.intent, topic=part.topic,
+            topic = part.topic
+            if not (part.section or part.topic) and understood.intent == part.intent:
+                topic = understood.topic          # the general answer's part: the model's topic stands
+            chosen = replace(understood, intent=part.intent, topic=topic,
                              confidence=max(understood.confidence, PART_CONFIDENCE))
             reading = Reading(chosen, followup=True, read_in_context=f"[{part.label}]", after=subject.label,
                               section=part.section)
@@ -145,7 +148,8 @@ class Engine:
                     # reading and it is not a clear new question of its own.
                     support = dict(alternative.ranking).get(understood.intent, 0.0)
                     standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
-                    if support >= CONTEXT_SUPPORT and not standing:
+                    near = understood.intent in self.rules.neighbours(subject.intent)
+                    if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
         more = self._more_questions(reading.understood, context)
         if more and not self._answerable(reading.understood):
@@ -167,9 +171,10 @@ class Engine:
                 topic = self.rules.topic_for(chosen.intent, context.profile)
             if topic and not self.knowledge.answers.has_topic(chosen.intent, topic):
                 topic = ""
-            if (reading.followup and chosen.intent in CALCULATING_INTENTS and context.profile.income
-                    and chosen.entity("amount") is None):
-                income = context.profile.income
+            after_quote = subject is not None and subject.intent in CALCULATING_INTENTS
+            if ((reading.followup or after_quote) and chosen.intent in CALCULATING_INTENTS
+                    and context.profile.income and chosen.entity("amount") is None):
+                income = context.profile.income       # "kalo sama JHT totalnya?" after a quote
         if chosen is not reading.understood or topic or more or section or income:
             reading = Reading(chosen, reading.followup, reading.read_in_context, reading.after, more, topic,
                               section, income)

@@ -57,8 +57,16 @@ class Part:
 class PartIndex:
     """Every answer's parts and their words, with each word's rarity across all parts."""
 
-    def __init__(self, answers: dict, lexicon: dict[str, str]):
+    def __init__(self, answers: dict, lexicon: dict[str, str], aspects: dict | None = None,
+                 part_aspects: dict | None = None):
         self.lexicon = lexicon
+        aspects, part_aspects = aspects or {}, part_aspects or {}
+
+        def aspect_words(key: str) -> list[str]:
+            """The words of the aspects context.yml gives this part (twice: they name what it is about)."""
+            found = [w for name in part_aspects.get(key, ()) for w in words(" ".join(aspects[name]), lexicon)]
+            return found * 2
+
         self.parts: dict[str, list[tuple[Part, Counter]]] = {}
         labels: dict[tuple[str, str], list[str]] = {}
         for intent, answer in answers.items():
@@ -71,14 +79,16 @@ class PartIndex:
         documents = Counter()
         for intent, answer in answers.items():
             # The general answer is a part too: "cara klaimnya?" after JKK asks for the claim answer.
-            entries = [(Part(intent), Counter(words(" ".join([answer.text, *(v.text for v in answer.variants)]),
-                                                    lexicon)))]
+            general = words(" ".join([answer.text, *(v.text for v in answer.variants)]), lexicon)
+            entries = [(Part(intent), Counter(general + aspect_words(intent)))]
             for name, section in answer.more.items():
                 text = " ".join([section.text, *labels.get((intent, name), [])])
-                entries.append((Part(intent, section=name), Counter(words(text, lexicon))))
+                entries.append((Part(intent, section=name),
+                                Counter(words(text, lexicon) + aspect_words(f"{intent}:{name}"))))
             for name, section in answer.topics.items():
                 text = " ".join([section.text, *labels.get((intent, "topic:" + name), [])])
-                entries.append((Part(intent, topic=name), Counter(words(text, lexicon))))
+                entries.append((Part(intent, topic=name),
+                                Counter(words(text, lexicon) + aspect_words(f"{intent}/{name}"))))
             self.parts[intent] = entries
             for _, vocabulary in entries:
                 documents.update(set(vocabulary))
@@ -114,5 +124,5 @@ def _lexicon() -> dict[str, str]:
     return load_lexicon()
 
 
-def index_for(answers: dict) -> PartIndex:
-    return PartIndex(answers, _lexicon())
+def index_for(answers: dict, aspects: dict | None = None, part_aspects: dict | None = None) -> PartIndex:
+    return PartIndex(answers, _lexicon(), aspects, part_aspects)

@@ -71,3 +71,28 @@ def test_a_follow_up_naming_another_program_keeps_the_family():
     assert rules.in_context(other, subject).startswith(rules.families["claim"]["phrase"])
     same = understood("dokumennya apa aja?", "registration_requirements", 0.5)
     assert rules.in_context(same, subject).startswith(rules.subjects["claim_jkm"]["phrase"])
+
+
+def test_the_context_data_names_only_known_intents_parts_and_aspects(knowledge):
+    rules = default_rules()
+    answers = knowledge.answers.answers
+    for intent, spec in rules.subjects.items():
+        assert intent in answers, f"context.yml: subject of unknown intent {intent}"
+        assert spec.get("phrase"), f"context.yml: {intent} has no phrase"
+        for other in spec.get("related") or ():
+            assert other in answers, f"context.yml: {intent} related to unknown intent {other}"
+    for family in rules.families.values():
+        assert set(family["intents"].values()) <= set(answers)
+    for intent in rules.profile_topics:
+        for topic in rules.profile_topics[intent].values():
+            assert knowledge.answers.has_topic(intent, topic)
+    for key, names in rules.part_aspects.items():
+        intent, section, topic = key.split(":")[0].split("/")[0], "", ""
+        if ":" in key:
+            section = key.split(":", 1)[1]
+        if "/" in key:
+            topic = key.split("/", 1)[1]
+        assert intent in answers, key
+        assert not section or section in answers[intent].more, key
+        assert not topic or topic in answers[intent].topics, key
+        assert set(names) <= set(rules.aspects), key
