@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from bot import clock
 from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
@@ -45,7 +46,7 @@ class Outcome:
 
 class Engine:
     def __init__(self, understanding: Parser, knowledge: Knowledge,
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = clock.today):
         self.understanding = understanding
         self.knowledge = knowledge
         self.today = today
