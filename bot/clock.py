@@ -25,8 +25,11 @@ def today() -> dt.date:
 
 
 def date_at(moment: dt.datetime) -> dt.date:
-    """The WIB date of a moment (a naive moment is taken as WIB already)."""
-    return moment.date() if moment.tzinfo is None else moment.astimezone(WIB).date()
+    """The WIB date of a moment. A naive moment is UTC, as the database stores (SQLite gives them back
+    without a zone)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(WIB).date()
 
 
 def fixed(moment: dt.datetime | dt.date) -> Callable[[], dt.date]:
