@@ -42,6 +42,7 @@ def enrol(dialogue, who, role="worker", job="Pedagang"):
     replies = press(dialogue, replies, "Ya, di sana", who)
     replies = press(dialogue, replies, job, who)
     replies = say(dialogue, TextEvent("2,5 juta"), who)
+    assert "tambahan sekitar Rp52.000/bulan" in replies[-1].text      # JHT at level 9, an estimate
     summary = press(dialogue, replies, "Cukup JKK", who)[-1]
     assert "Periksa data Anda" in summary.text
     done = say(dialogue, ButtonEvent(data_of([summary], "Kirim")), who)[-1]

@@ -105,8 +105,10 @@ def ask(turn: Turn) -> Reply:
         buttons = tuple(Button(label, f"enrol:job:{key}") for key, label in t["occupations"].items())
         return Reply(t["ask"]["occupation"], buttons, columns=2)
     if step == "jht":
-        amount = _jht_amount(turn, app)
-        return Reply(t["ask"]["jht"].format(amount=rupiah(amount)),
+        amount = rupiah(_jht_amount(turn, app))
+        if bpu_level(turn.knowledge.rates, app.income).confidence != "high":
+            amount = t["estimate_amount"].format(amount=amount)     # income levels 2-32: one source
+        return Reply(t["ask"]["jht"].format(amount=amount),
                      (Button(t["jht_yes"], "enrol:jht:1"), Button(t["jht_no"], "enrol:jht:0")))
     if step == "summary":
         return summary(turn, app)
