@@ -29,7 +29,7 @@ def dialogue_at(understanding, knowledge, database, vault, moment) -> Dialogue:
     return Dialogue(engine, database, vault, wait_for_model=True)
 
 
-def enrol(dialogue, who, role="worker", job="Pedagang"):
+def enrol(dialogue, who, role="worker", job="Pedagang", nik=NIK):
     say(dialogue, CommandEvent("start"), who)
     say(dialogue, ButtonEvent(f"role:{role}"), who)
     replies = say(dialogue, CommandEvent("daftar"), who)
@@ -37,7 +37,7 @@ def enrol(dialogue, who, role="worker", job="Pedagang"):
         replies = press(dialogue, replies, "Diri saya sendiri", who)
     replies = press(dialogue, replies, "Setuju", who)
     replies = press(dialogue, replies, "Tidak usah", who)
-    for text in (NIK, "siti aminah", "17-08-1990", PHONE):
+    for text in (nik, "siti aminah", "17-08-1990", PHONE):
         replies = say(dialogue, TextEvent(text), who)
     replies = press(dialogue, replies, "Ya, di sana", who)
     replies = press(dialogue, replies, job, who)
@@ -161,3 +161,37 @@ def test_the_discount_lesson_and_quiz_in_the_chat_follow_the_date(understanding,
     cards, quiz = lesson_texts(dt.date(2027, 4, 1), UserRef("test", "l3"))
     assert f"(1/{len(cards)})" in cards[0] and any("sudah selesai" in c for c in cards)
     assert not any("masih dapat diskon" in c for c in cards) and "(1/2)" in quiz
+
+
+# (moment, pedagang's discount until, ojek's discount until); income 2,5 juta, JKK + JKM only.
+BOUNDARIES = [
+    (LAST_DISCOUNT_MINUTE, "Desember 2026", "Maret 2027"),
+    (FIRST_NORMAL_MINUTE, None, "Maret 2027"),
+    (dt.date(2027, 3, 1), None, "Maret 2027"),
+    (dt.date(2027, 4, 1), None, None),
+    (dt.date(2028, 1, 1), None, None),
+]
+NEXT_MONTH = {"Desember 2026": "Januari 2027", "Maret 2027": "April 2027"}
+
+
+@pytest.mark.parametrize("moment, pedagang, ojek", BOUNDARIES)
+def test_enrolment_summary_and_confirmation_at_each_boundary(understanding, knowledge, database, vault,
+                                                             moment, pedagang, ojek):
+    dialogue = dialogue_at(understanding, knowledge, database, vault, moment)
+    for n, (job, until) in enumerate((("Pedagang", pedagang), ("Ojek", ojek))):
+        who = UserRef("test", f"b{n}")
+        summary, done = enrol(dialogue, who, job=job, nik=NIK[:-1] + str(n + 1))
+        if until:
+            line = (f"Iuran per bulan: {DISCOUNTED} sampai iuran bulan {until} (potongan dari pemerintah), "
+                    f"lalu {NORMAL} mulai iuran bulan {NEXT_MONTH[until]}")
+        else:
+            line = f"Iuran per bulan: {NORMAL}\n"
+        assert line in summary + "\n" and line in done + "\n", (job, summary)
+        app = stored(database, who)
+        assert app.monthly_amount == (16_400 if until else 32_800) and app.normal_amount == 32_800
+        # The reference year is the WIB year: a minute past midnight on 1 January is already 2027.
+        assert app.reference.startswith(f"LDG-{day_of(moment).year}-")
+
+
+def day_of(moment):
+    return clock.fixed(moment)()

@@ -216,3 +216,42 @@ def test_no_discount_figure_is_stated_after_its_period(knowledge, on):
         texts = [knowledge.answers.reply(i, {}, on).text for i in knowledge.answers.answers]
         texts += [knowledge.lessons.render(c, day=on) for l in knowledge.lessons.lessons for c in knowledge.lessons.cards(l, on)]
         assert not [t for t in texts if "Rp8.400" in t or "Rp28.400" in t]
+
+
+# One table: at each boundary the issue names, what the answer, the calculator and the lessons say.
+# (moment, non-transport discount until, transport discount until, JP cap stale, pension age)
+BOUNDARIES = [
+    (LAST_DISCOUNT_MINUTE, "Desember 2026", "Maret 2027", False, 59),
+    (FIRST_NORMAL_MINUTE, None, "Maret 2027", False, 59),
+    (CAP_DUE, None, "Maret 2027", True, 59),
+    (ALL_DISCOUNTS_OVER, None, None, True, 59),
+    (PENSION_AGE_60, None, None, True, 60),
+]
+
+
+@pytest.mark.parametrize("moment, non_transport, transport, cap_stale, pension_age", BOUNDARIES)
+def test_at_each_boundary(knowledge, moment, non_transport, transport, cap_stale, pension_age):
+    on = day(moment)
+    # The answer.
+    bpu = knowledge.answers.reply("contribution_bpu", {}, on).text
+    assert ("April–Desember 2026" in bpu) == bool(non_transport)
+    assert ("Rp8.400" in bpu) == bool(transport)
+    pu = knowledge.answers.reply("contribution_pu", {}, on).text
+    assert ("terakhir diumumkan" in pu) == cap_stale and "Rp11.086.300" in pu
+    assert f"Usia pensiun sekarang {pension_age} tahun" in knowledge.answers.reply("program_jp", {}, on).text
+    # The calculator (income 2 juta: normal JKK + JKM Rp26.800, discounted Rp13.400).
+    for sector, until in (("non_transport", non_transport), ("transport", transport)):
+        text = bpu_quote_reply(knowledge, 2_000_000, on, sector).text
+        if until:
+            assert "Rp13.400/bulan, normal Rp26.800" in text and f"sampai iuran bulan {until}" in text, sector
+        else:
+            assert "Jumlah wajib (JKK + JKM): Rp26.800/bulan" in text and "potongan" not in text, sector
+    assert ("terakhir diumumkan" in pu_quote_reply(knowledge, 15_000_000, on).text) == cap_stale
+    # The lessons and the quiz.
+    cards = "\n".join(_rendered_cards(knowledge, "iuran", on))
+    assert ("April–Desember 2026" in cards and "Pemerintah memberi diskon" in cards) == bool(non_transport)
+    assert ("masih dapat diskon" in cards) == bool(transport and not non_transport)
+    assert ("pekerja mandiri sudah selesai" in cards) == (not transport)
+    assert len(knowledge.lessons.quiz("iuran", on)) == (3 if transport else 2)
+    jp = "\n".join(_rendered_cards(knowledge, "jp", on))
+    assert f"{pension_age} tahun" in jp and ("terakhir diumumkan" in jp) == cap_stale
