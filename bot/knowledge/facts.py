@@ -149,7 +149,7 @@ class Fact:
         for step in self.schedule[1:]:
             out.append((step.start, f"menjadi {self._render_value(step.value, '')}"))
         if self.until is not None:
-            out.append((self.until + dt.timedelta(days=1), "angka baru diperkirakan (sedang diperbarui)"))
+            out.append((self.until + dt.timedelta(days=1), "angka baru jatuh tempo (sampai ditambahkan, bot menulis 'terakhir diumumkan')"))
         if self.review is not None:
             out.append((self.review, "periksa ulang"))
         return sorted(out, key=lambda change: change[0])
