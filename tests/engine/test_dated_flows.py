@@ -30,7 +30,8 @@ def dialogue_at(understanding, knowledge, database, vault, moment) -> Dialogue:
 
 
 def enrol(dialogue, who, role="worker", job="Pedagang", nik=NIK):
-    say(dialogue, CommandEvent("start"), who)
+    welcome = say(dialogue, CommandEvent("start"), who)
+    assert "Lindungi bukan BPJS Ketenagakerjaan" in welcome[0].text
     say(dialogue, ButtonEvent(f"role:{role}"), who)
     replies = say(dialogue, CommandEvent("daftar"), who)
     if role == "owner":
@@ -73,6 +74,15 @@ def test_december_enrolment_confirms_the_discounted_month_and_the_normal_amount_
     assert "cek kode bayar di JMO atau 175" in done
     app = stored(database, who)
     assert (app.monthly_amount, app.discount_until, app.normal_amount) == (16_400, "2026-12", 32_800)
+    # The message announcing the payment code says where to check it.
+    from bot.enrolment.status import change_status
+    from bot.storage.models import Outbox
+
+    with database.transaction() as session:
+        change_status(Repository(session), knowledge, app.reference, "diverifikasi")
+    with database.transaction() as session:
+        sent = [row.text for row in session.query(Outbox).filter_by(kind="status")]
+    assert any("cek kode bayar di JMO atau 175" in text for text in sent)
 
     # The export carries the same: the amount, until when, and the normal amount after.
     from bot.dashboard.app import create_app
