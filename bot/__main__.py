@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|shell|run|nlu-serve|dashboard|staff|applications|migrate|train|eval|bench`."""
+"""Command line: `python -m bot ask|shell|run|nlu-serve|dashboard|staff|applications|migrate|train|eval|bench|facts`."""
 from __future__ import annotations
 
 import argparse
@@ -227,6 +227,26 @@ def cmd_bench(args) -> int:
     return bench(args)
 
 
+def cmd_facts(args) -> int:
+    """Every fact (or those due within --due days): value today, source, confidence, dates, users."""
+    from bot.knowledge import default_knowledge
+    from bot.knowledge.catalog import due, rows
+
+    knowledge = default_knowledge()
+    today = Settings().clock()()
+    listed = due(knowledge, today, args.due) if args.due is not None else rows(knowledge, today)
+    if args.due is not None:
+        print(f"Fakta yang berubah atau harus dicek ulang dalam {args.due} hari sejak {today.isoformat()} "
+              f"({len(listed)}):")
+    for row in listed:
+        when = f"{row.next_date.isoformat()}: {row.next_what}" if row.next_date else "-"
+        print(f"{row.id} = {row.value}")
+        print(f"    keyakinan {row.confidence}; berlaku {row.effective}; berikutnya {when}")
+        print(f"    dasar {row.basis}; sumber {row.source}")
+        print(f"    dipakai: {', '.join(row.used_by) or '-'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Lindungi, the BPJS TK assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-stock", action="store_true", help="skip the stock pipeline comparison")
     ev.add_argument("--report", default="reports/eval.md")
     ev.set_defaults(func=cmd_eval)
+
+    facts = sub.add_parser("facts", help="list every fact: value, source, confidence, dates, where it is used")
+    facts.add_argument("--due", type=int, metavar="DAYS", help="only facts that change or must be re-checked within DAYS days")
+    facts.set_defaults(func=cmd_facts)
 
     bench = sub.add_parser("bench", help="print load time, parse latency, training time and memory")
     bench.add_argument("--messages", type=int, default=1000)

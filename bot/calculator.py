@@ -67,6 +67,11 @@ class JpCap:
     cap: int
     basis: str
     confidence: str
+    until: dt.date | None = None    # the newest known cap is known to hold through this day
+
+    def stale_on(self, day: dt.date) -> bool:
+        """True after the last known cap's year: a new cap is due but not yet in the tables."""
+        return self.until is not None and day > self.until
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ class Rates:
     pu_basis: str
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "Rates":
+    def from_dict(cls, raw: dict, facts: dict) -> "Rates":
+        """The tables of rates.yml; dated figures (discount months, JP wage caps) come from the facts,
+        so the calculator, the answers and the lessons use one table."""
         bpu, pu = raw["bpu"], raw["pu"]
         levels = tuple(
             Level(int(r["level"]), int(r["from"]), int(r["base"]), r["confidence"]) for r in bpu["levels"]
@@ -106,10 +113,10 @@ class Rates:
                     sector=d["sector"],
                     percent_off=Decimal(str(d["percent_off"])),
                     programs=tuple(d["programs"]),
-                    first_month=_month(d["months"]["from"]),
-                    last_month=_month(d["months"]["until"]),
+                    first_month=facts[d["period"]].period()[0].replace(day=1),
+                    last_month=facts[d["period"]].period()[1].replace(day=1),
                     basis=d["basis"],
-                    confidence=d["confidence"],
+                    confidence=facts[d["period"]].confidence,
                 )
                 for d in bpu.get("discounts") or ()
             ),
@@ -119,16 +126,16 @@ class Rates:
                 name: (Decimal(str(pu[name]["employer"])), Decimal(str(pu[name]["worker"])))
                 for name in ("jkm", "jht", "jp")
             },
-            pu_jp_caps=tuple(
-                sorted(
-                    (JpCap(dt.date.fromisoformat(c["from"]), int(c["cap"]), c["basis"], c["confidence"])
-                     for c in pu["jp_wage_caps"]),
-                    key=lambda c: c.start,
-                )
-            ),
+            pu_jp_caps=_jp_caps(facts[pu["jp_wage_cap"]]),
             pu_mandatory={k: tuple(v) for k, v in pu["mandatory_by_size"].items()},
             pu_basis=pu["basis"],
         )
+
+
+def _jp_caps(fact) -> tuple[JpCap, ...]:
+    steps = fact.schedule
+    return tuple(JpCap(step.start, int(step.value), step.basis, step.confidence,
+                       fact.until if step is steps[-1] else None) for step in steps)
 
 
 # ---------------------------------------------------------------- BPU (self-employed)
@@ -179,12 +186,15 @@ def bpu_discount(rates: Rates, month: dt.date, sector: str) -> Discount | None:
 
 
 def bpu_quote(rates: Rates, income: int, month: dt.date, with_jht: bool = False,
-              sector: str = "non_transport") -> BpuQuote:
-    """One month's BPU contribution for a declared income, in the contribution month of `month`."""
+              sector: str = "non_transport", owner: bool = False) -> BpuQuote:
+    """One month's BPU contribution for a declared income, in the contribution month of `month`.
+
+    A business owner (registered in the employer category) is quoted the normal rate: whether the
+    PP 50/2025 discount covers owners is open, so it is never promised to them."""
     if sector not in SECTORS:
         raise ValueError(f"sector must be one of {SECTORS}")
     level = bpu_level(rates, income)
-    discount = bpu_discount(rates, month, sector)
+    discount = None if owner else bpu_discount(rates, month, sector)
     base = Decimal(level.base)
     amounts = {
         "jkk": base * rates.bpu_jkk_percent / 100,
@@ -216,14 +226,35 @@ class Prepayment:
 
 
 def bpu_prepay(rates: Rates, income: int, start: dt.date, months: int, with_jht: bool = False,
-               sector: str = "non_transport") -> Prepayment:
+               sector: str = "non_transport", owner: bool = False) -> Prepayment:
     """Paying `months` ahead from `start`'s month: each month at the rate in force for it."""
     if months not in rates.bpu_prepay_months:
         raise ValueError(f"BPU can pay ahead for {rates.bpu_prepay_months} months")
     quotes = tuple(
-        bpu_quote(rates, income, add_months(start, i), with_jht, sector) for i in range(months)
+        bpu_quote(rates, income, add_months(start, i), with_jht, sector, owner) for i in range(months)
     )
     return Prepayment(months, quotes)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a BPU participant pays per month from `start`: the discounted amount while the discount
+    covers the month, then the normal amount (what enrolment confirms and stores)."""
+
+    first: BpuQuote
+    discount_until: dt.date | None    # the last discounted contribution month, if any
+    normal: int                       # the amount per month after the discount
+
+    @property
+    def amount(self) -> int:
+        return self.first.total
+
+
+def bpu_schedule(rates: Rates, income: int, start: dt.date, with_jht: bool = False,
+                 sector: str = "non_transport", owner: bool = False) -> Schedule:
+    first = bpu_quote(rates, income, start, with_jht, sector, owner)
+    until = first.discount.last_month if first.discount else None
+    return Schedule(first, until, first.normal_total)
 
 
 # ---------------------------------------------------------------- PU (employees)

@@ -61,7 +61,9 @@ class Settings:
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""
         fixed = self.today
-        return (lambda: fixed) if fixed else dt.date.today
+        from bot import clock
+
+        return clock.fixed(fixed) if fixed else clock.today
 
     @property
     def migrate_on_start(self) -> bool:

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.dashboard import pages
+from bot.dashboard.facts_page import facts_page
 from bot.dashboard.staff import ROLES, authenticate
 from bot.knowledge import Knowledge
 from bot.privacy import Vault
@@ -37,6 +38,7 @@ CAN = {
     "conversations": ALL, "insights": ALL,
     "review": ("admin", "reviewer"), "applications": ("admin", "reviewer"),
     "handoffs": ("admin", "agent"), "reveal": ("admin",), "audit": ("admin",),
+    "facts": ("admin", "reviewer"),
 }
 
 
@@ -145,6 +147,7 @@ def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: 
         Route("/insights", page("insights")(pages.insights)),
         Route("/insights/{name}.csv", page("insights")(pages.insights_csv)),
         Route("/audit", page("audit")(pages.audit_page)),
+        Route("/facts", page("facts")(facts_page)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=(secret or secrets.token_bytes(32)).hex(),

@@ -271,14 +271,16 @@ async def application_export(request: Request, deps, render) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["reference", "status", "submitted", "province", "regency", "occupation", "income",
-                     "programs", "monthly_amount", "business", "nik", "name", "birth_date", "phone"])
+                     "programs", "monthly_amount", "discount_until", "normal_amount", "business", "nik", "name",
+                     "birth_date", "phone"])
     with deps.database.transaction() as session:
         rows = queries.applications(session, _app_filters(request), page=None)
         for app, business in rows:
             view = _view(deps, app, reveal=full)
             writer.writerow([app.reference, app.status, app.submitted_at.date().isoformat() if app.submitted_at else "",
                              app.province, app.regency, app.occupation, app.income,
-                             "jkk+jkm" + ("+jht" if app.with_jht else ""), app.monthly_amount, business or "",
+                             "jkk+jkm" + ("+jht" if app.with_jht else ""), app.monthly_amount, app.discount_until or "",
+                             app.normal_amount if app.normal_amount is not None else "", business or "",
                              view["nik"], view["name"] if full else _initials(view["name"]), view["birth"], view["phone"]])
         audit(session, request.state.staff, "export_csv", "applications",
               f"{len(rows)} baris, {'lengkap' if full else 'disamarkan'}")

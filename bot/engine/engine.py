@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
+from bot import clock
 from bot.engine.context import Context, Profile, Rules, default_rules
 from bot.engine.events import ButtonEvent, Event
-from bot.engine.quotes import bpu_quote_reply, is_employee_wage, pu_quote_reply, sector_of
+from bot.engine.quotes import bpu_quote_reply, is_employee_wage, is_own_income, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
 from bot.engine.sections import MIN_COVERAGE, index_for
 from bot.knowledge import Knowledge
@@ -93,7 +94,7 @@ class Outcome:
 
 class Engine:
     def __init__(self, understanding: Parser, knowledge: Knowledge,
-                 today: Callable[[], dt.date] = dt.date.today, rules: Rules | None = None):
+                 today: Callable[[], dt.date] = clock.today, rules: Rules | None = None):
         self.understanding = understanding
         self.knowledge = knowledge
         self.today = today
@@ -282,12 +283,14 @@ class Engine:
         text = understood.text
         employee = (understood.intent == "contribution_pu" or is_employee_wage(text)
                     or profile.employment == "employee")
-        if employee or profile.is_owner:
+        # An owner's wage figure is an employee's wage, unless she says it is her own income.
+        if employee or (profile.is_owner and not is_own_income(text)):
             return pu_quote_reply(self.knowledge, income, self.today(), size=profile.size or None)
         sector = sector_of(text)
         if sector != "transport" and profile.sector == "transport":
             sector = "transport"
-        return bpu_quote_reply(self.knowledge, income, self.today(), sector)
+        # A business owner is not promised the BPU discount (facts: unclear for employers).
+        return bpu_quote_reply(self.knowledge, income, self.today(), sector, owner=profile.is_owner)
 
     def _clarify(self, understood: Understood) -> Reply:
         labels = self.knowledge.texts["intent_labels"]

@@ -7,7 +7,7 @@ import re
 from bot.calculator import bpu_prepay, bpu_quote, pu_quote
 from bot.engine.replies import Button, Reply
 from bot.knowledge import Knowledge
-from bot.knowledge.facts import month_text, percent, rupiah
+from bot.knowledge.facts import date_text, month_text, percent, rupiah
 
 # Transport workers (ojol, couriers, drivers) have their own discount period.
 _TRANSPORT = re.compile(
@@ -28,15 +28,25 @@ def sector_of(text: str) -> str:
     return "transport" if _TRANSPORT.search(text or "") else "non_transport"
 
 
+# An income of one's own ("penghasilan saya", "omzet"), as opposed to a wage paid to someone.
+_OWN_INCOME = re.compile(r"\b(penghasilan\w*|pendapatan\w*|omzet\w*|omset\w*|dapet\w*|untung\w*)\b", re.IGNORECASE)
+
+
+def is_own_income(text: str) -> bool:
+    """True when the amount is the asker's own income ("penghasilan saya 3 juta")."""
+    return bool(_OWN_INCOME.search(text or ""))
+
+
 def is_employee_wage(text: str) -> bool:
     """True when the amount is an employee's wage ("gaji karyawan saya 4 juta")."""
     return bool(_EMPLOYEE.search(text or ""))
 
 
-def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: str) -> Reply:
-    """The monthly BPU contribution for a declared income: compulsory JKK + JKM, then JHT."""
+def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: str, owner: bool = False) -> Reply:
+    """The monthly BPU contribution for a declared income: compulsory JKK + JKM, then JHT. A business
+    owner gets the normal rate and the caveat (the discount is never promised to employers)."""
     rates, texts = knowledge.rates, knowledge.texts["bpu_quote"]
-    quote = bpu_quote(rates, income, today, with_jht=True, sector=sector)
+    quote = bpu_quote(rates, income, today, with_jht=True, sector=sector, owner=owner)
     compulsory = [line for line in quote.lines if line.program in ("jkk", "jkm")]
     jht = next(line for line in quote.lines if line.program == "jht")
     lines = [
@@ -60,11 +70,15 @@ def bpu_quote_reply(knowledge: Knowledge, income: int, today: dt.date, sector: s
     bases = [rates.bpu_basis]
     if quote.discount:
         lines.append(texts["discount"].format(percent=percent(quote.discount.percent_off),
-                                              until=month_text(quote.discount.last_month)))
+                                              until=month_text(quote.discount.last_month), normal=rupiah(normal)))
         bases.append(quote.discount.basis)
+    if owner:
+        lines.append(texts["owner_caveat"].format(call_centre=knowledge.facts["call_centre"].render()))
     lines.append(texts["due"].format(day=knowledge.facts["bpu_due_day"].render()))
     if quote.estimate:
         lines.append(texts["estimate"])
+    if quote.level.confidence != "high":
+        lines.append(texts["levels_source"])
     lines.append(texts["employee_hint"])
     return _reply(lines, bases, texts["buttons"])
 
@@ -99,7 +113,7 @@ def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date, size: str | 
     lines += [line(p, shares[p].employer) for p in ("jkm", "jht", "jp")]
     lines += [texts["worker"]] + [line(p, shares[p].worker) for p in ("jht", "jp")]
     if lowest.capped:
-        lines.append(texts["jp_cap"].format(cap=rupiah(lowest.jp_cap.cap)))
+        lines.append(jp_cap_line(knowledge, lowest.jp_cap, today))
     if size in rates.pu_mandatory:
         programs = ", ".join(SHORT_NAMES[p] for p in rates.pu_mandatory[size])
         lines.append(texts["minimum_size"].format(size=size, programs=programs))
@@ -112,12 +126,20 @@ def pu_quote_reply(knowledge: Knowledge, wage: int, today: dt.date, size: str | 
     return _reply(lines, bases, texts["buttons"])
 
 
-def prepay_lines(knowledge: Knowledge, income: int, today: dt.date, sector: str) -> list[str]:
+def jp_cap_line(knowledge: Knowledge, cap, today: dt.date) -> str:
+    """The JP wage cap in force; after the last known cap's year it is "terakhir diumumkan"."""
+    texts = knowledge.texts["pu_quote"]
+    if cap.stale_on(today):
+        return texts["jp_cap_stale"].format(cap=rupiah(cap.cap), since=date_text(cap.start))
+    return texts["jp_cap"].format(cap=rupiah(cap.cap))
+
+
+def prepay_lines(knowledge: Knowledge, income: int, today: dt.date, sector: str, owner: bool = False) -> list[str]:
     """What paying 1/3/6/12 months ahead costs (JKK + JKM), each month at the rate in force for it."""
     rates, texts = knowledge.rates, knowledge.texts["dialogue"]["calculator"]
     lines = [texts["prepay_title"]]
     for months in rates.bpu_prepay_months:
-        plan = bpu_prepay(rates, income, today, months, with_jht=False, sector=sector)
+        plan = bpu_prepay(rates, income, today, months, with_jht=False, sector=sector, owner=owner)
         line = texts["prepay_line"].format(months=months, total=rupiah(plan.total))
         if plan.discounted_months and plan.discounted_months < months:
             line += texts["prepay_discount"].format(discounted=plan.discounted_months)
@@ -141,7 +163,7 @@ def owner_quote_text(knowledge: Knowledge, wage: int, risk_class: str, size: str
     lines.append(texts["owner_programs"].format(size=texts["sizes"][size].lower(),
                                                 programs=", ".join(SHORT_NAMES[l.program] for l in quote.lines)))
     if quote.capped:
-        lines.append(knowledge.texts["pu_quote"]["jp_cap"].format(cap=rupiah(quote.jp_cap.cap)))
+        lines.append(jp_cap_line(knowledge, quote.jp_cap, today))
     lines.append(knowledge.texts["pu_quote"]["due"].format(day=knowledge.facts["pu_due_day"].render()))
     if quote.estimate:
         lines.append(knowledge.texts["pu_quote"]["estimate"])

@@ -46,7 +46,8 @@ class Turn:
         return getattr(self.answers.understanding, "ready", True)
 
     def fact(self, name: str) -> str:
-        return self.knowledge.facts[name].render()
+        """A fact as it stands today (a dated figure chosen by today's date)."""
+        return self.knowledge.facts[name].render("", self.today)
 
     def parse(self, text: str) -> "Understood":
         """Understand the text once per turn (flows and free questions share the result)."""

@@ -29,7 +29,8 @@ def change_status(repo: Repository, knowledge: Knowledge, reference: str, status
     if user is not None:
         texts = knowledge.texts["enrolment"]
         day = knowledge.facts["bpu_due_day"].render()
-        text = texts["status_changed"][status].format(reference=app.reference, reason=reason.strip(), day=day)
+        text = texts["status_changed"][status].format(reference=app.reference, reason=reason.strip(), day=day,
+                                                      call_centre=knowledge.facts["call_centre"].render())
         buttons = [{"label": texts["payment_reminder_yes"], "data": "pay:remind"}] if status == "aktif" else []
         if status == "aktif":
             text += "\n\n" + texts["payment_reminder_offer"].format(day=day)

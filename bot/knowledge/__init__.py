@@ -9,6 +9,7 @@ import yaml
 
 from bot.calculator import Rates
 from bot.knowledge.answers import ACTIONS, AnswerBook, parse_answer, placeholders
+from bot.knowledge.dated import Phrase, check_phrases, parse_phrases
 from bot.knowledge.facts import Fact, parse_facts
 from bot.knowledge.lessons import LessonBook, check_lesson, parse_lesson
 
@@ -22,6 +23,7 @@ class Knowledge:
     rates: Rates
     texts: dict
     lessons: LessonBook
+    phrases: dict[str, Phrase]
 
 
 def _read(path: Path):
@@ -44,15 +46,21 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
         if answer.intent != path.stem:
             raise ValueError(f"{path.name}: intent {answer.intent!r} does not match the file name")
         answers[answer.intent] = answer
-    problems = []
+    phrases = parse_phrases(_read(data_dir / "phrases.yml"))
+    problems = check_phrases(phrases, facts)
+    for phrase in phrases.values():
+        for alternative in phrase.alternatives:
+            problems += [f"phrase {phrase.id}: unknown fact {{{name}}}" for name in placeholders(alternative.text)
+                         if name not in facts and name not in phrases]
     for answer in answers.values():
         for template in answer.templates():
             for name in placeholders(template):
-                if name not in facts:
+                if name not in facts and name not in phrases:
                     problems.append(f"{answer.intent}: unknown fact {{{name}}}")
         for extra in answer.extra:
-            if extra.active not in facts or facts[extra.active].kind != "period":
-                problems.append(f"{answer.intent}: extra.active must name a period fact, not {extra.active!r}")
+            if extra.gate.always:
+                problems.append(f"{answer.intent}: an extra paragraph needs a gate (active: or ended:)")
+            problems += extra.gate.problems(f"{answer.intent}: extra", facts)
         for button in answer.all_buttons():
             if button.more and button.more not in answer.more:
                 problems.append(f"{answer.intent}: button to unknown section {button.more!r}")
@@ -68,15 +76,15 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
                 problems.append(f"{answer.intent}: button {button.label!r} leads nowhere")
     lessons = [parse_lesson(_read(path)) for path in sorted((data_dir / "lessons").glob("*.yml"))]
     for lesson in lessons:
-        problems += check_lesson(lesson, facts)
+        problems += check_lesson(lesson, facts, phrases)
     if len({lesson.id for lesson in lessons}) != len(lessons):
         problems.append("lessons: two modules share an id")
     if problems:
         raise ValueError("knowledge: " + "; ".join(problems))
-    rates = Rates.from_dict(_read(data_dir / "rates.yml"))
+    rates = Rates.from_dict(_read(data_dir / "rates.yml"), facts)
     texts = _read(data_dir / "texts.yml")
-    return Knowledge(facts=facts, answers=AnswerBook(answers, facts), rates=rates, texts=texts,
-                     lessons=LessonBook(lessons, facts))
+    return Knowledge(facts=facts, answers=AnswerBook(answers, facts, phrases), rates=rates, texts=texts,
+                     lessons=LessonBook(lessons, facts, phrases), phrases=phrases)
 
 
 @lru_cache(maxsize=1)

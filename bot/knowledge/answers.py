@@ -5,7 +5,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot import clock
 from bot.engine.replies import Button, Reply
+from bot.knowledge.dated import Gate, Phrase
 from bot.knowledge.facts import Fact
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)(?::([a-z]+))?\}")
@@ -40,7 +42,7 @@ class Variant:
 
 @dataclass(frozen=True)
 class Extra:
-    active: str   # a period fact
+    gate: Gate    # period facts that must be in force (`active`) or over (`ended`)
     text: str
 
 
@@ -98,7 +100,7 @@ def parse_answer(raw: dict) -> Answer:
             )
             for v in raw.get("variants") or ()
         ),
-        extra=tuple(Extra(active=e["active"], text=str(e["text"]).strip()) for e in raw.get("extra") or ()),
+        extra=tuple(Extra(gate=Gate.parse(e), text=str(e["text"]).strip()) for e in raw.get("extra") or ()),
         topics=_sections(raw.get("topics")),
     )
 
@@ -107,14 +109,20 @@ def placeholders(template: str) -> list[str]:
     return [m.group(1) for m in PLACEHOLDER.finditer(template)]
 
 
-def fill(template: str, facts: dict[str, Fact], used: list[Fact]) -> str:
-    """Replace `{fact}` / `{fact:style}` with the rendered fact; records the facts used."""
+def fill(template: str, facts: dict[str, Fact], used: list[Fact], day: dt.date | None = None,
+         phrases: dict[str, Phrase] | None = None) -> str:
+    """Replace `{fact}` / `{fact:style}` with the fact as it stands on `day`, and `{phrase}` with the
+    phrase's text for that day (itself filled); records the facts used."""
+    day = day or clock.today()
 
     def replace(match: re.Match) -> str:
-        fact = facts[match.group(1)]
+        name = match.group(1)
+        if phrases and name in phrases:
+            return fill(phrases[name].text_on(day, facts), facts, used, day, phrases)
+        fact = facts[name]
         if fact not in used:
             used.append(fact)
-        return fact.render(match.group(2) or "")
+        return fact.render(match.group(2) or "", day)
 
     return PLACEHOLDER.sub(replace, template)
 
@@ -137,9 +145,11 @@ def with_sources(text: str, used: list[Fact]) -> str:
 class AnswerBook:
     """All answers, rendered on request for an intent, its entities and today's date."""
 
-    def __init__(self, answers: dict[str, Answer], facts: dict[str, Fact]):
+    def __init__(self, answers: dict[str, Answer], facts: dict[str, Fact],
+                 phrases: dict[str, Phrase] | None = None):
         self.answers = answers
         self.facts = facts
+        self.phrases = phrases or {}
 
     def __contains__(self, intent: str) -> bool:
         return intent in self.answers
@@ -153,7 +163,7 @@ class AnswerBook:
         problem under the intent), or its general text (with the variant its entities select)."""
         answer = self.answers[intent]
         entities = entities or {}
-        today = today or dt.date.today()
+        today = today or clock.today()
         if section or topic:
             chosen = answer.more[section] if section else answer.topics[topic]
             text, buttons, extras = chosen.text, chosen.buttons, ()
@@ -161,9 +171,9 @@ class AnswerBook:
             variant = next((v for v in answer.variants if _matches(v.when, entities)), None)
             text = variant.text if variant else answer.text
             buttons = variant.buttons if variant and variant.buttons is not None else answer.buttons
-            extras = tuple(e for e in answer.extra if self.facts[e.active].active_on(today))
+            extras = tuple(e for e in answer.extra if e.gate.open_on(today, self.facts))
         used: list[Fact] = []
-        parts = [fill(text, self.facts, used)] + [fill(e.text, self.facts, used) for e in extras]
+        parts = [fill(t, self.facts, used, today, self.phrases) for t in (text, *(e.text for e in extras))]
         body = with_sources("\n\n".join(parts), used)
         return Reply(text=body, buttons=tuple(self._button(intent, b) for b in buttons))
 

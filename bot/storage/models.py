@@ -129,7 +129,9 @@ class Application(Base):
     income_base = Column(BigInteger)                         # the BPU income level's base
     with_jht = Column(Integer)                               # 1 / 0 / NULL (not asked yet)
     payment_months = Column(Integer)
-    monthly_amount = Column(BigInteger)                      # as quoted on submit
+    monthly_amount = Column(BigInteger)                      # as quoted on submit, for the first month
+    normal_amount = Column(BigInteger)                       # per month once a discount has ended
+    discount_until = Column(String(7))                       # YYYY-MM: last discounted month, NULL if none
     reminder_opt_in = Column(Integer, nullable=False, default=0)
     reminded_at = Column(DateTime(timezone=True))
     payment_reminder_opt_in = Column(Integer, nullable=False, default=0)

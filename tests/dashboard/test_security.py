@@ -10,7 +10,7 @@ from tests.dashboard.conftest import PASSWORD, csrf_of, login
 
 ROUTES = ["/", "/conversations", "/conversations/1", "/review", "/review/group?key=a&intent=b",
           "/review/export.yml", "/handoffs", "/handoffs/1", "/applications", "/applications/1",
-          "/applications/export.csv", "/insights", "/insights/daily.csv", "/audit"]
+          "/applications/export.csv", "/insights", "/insights/daily.csv", "/audit", "/facts"]
 POSTS = ["/logout", "/review/label", "/review/export", "/handoffs/1/reply", "/handoffs/1/close",
          "/applications/1/reveal", "/applications/1/status"]
 

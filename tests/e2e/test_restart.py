@@ -48,7 +48,7 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
 
 def test_a_killed_bot_resumes_the_lesson_on_the_same_card(standin, tmp_path, model_path, knowledge):
     lesson = knowledge.lessons["jkk"]
-    total = len(lesson.cards)
+    total = len(lesson.all_cards)
     log = open(tmp_path / "bot.log", "wb")
     person = Person(standin, 6001)
 
@@ -70,10 +70,10 @@ def test_a_killed_bot_resumes_the_lesson_on_the_same_card(standin, tmp_path, mod
         for _ in range(total - 3):
             (_, card), = await person.press("Lanjut", card)
         events = await person.press("Mulai kuis", card)
-        for number, question in enumerate(lesson.quiz):
+        for number, question in enumerate(lesson.all_quiz):
             right = next(o for o in question.options if o.correct)
             events = await person.press(right.text, events[-1][1])
-        assert f"{len(lesson.quiz)} dari {len(lesson.quiz)}" in events[-1][1]["text"]
+        assert f"{len(lesson.all_quiz)} dari {len(lesson.all_quiz)}" in events[-1][1]["text"]
 
     bot = start_bot(standin, tmp_path, model_path, log)
     try:

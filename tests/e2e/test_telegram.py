@@ -39,13 +39,13 @@ async def test_lesson_journey_with_a_question_in_the_middle(telegram, standin, k
     intro = knowledge.lessons["intro"]
     events = await budi.press(intro.title)
     (kind, card), = events
-    assert kind == "send" and f"(1/{len(intro.cards)})" in card["text"]
+    assert kind == "send" and f"(1/{len(intro.all_cards)})" in card["text"]
 
     # Lanjut edits the same message into the next card.
     events = await budi.press("Lanjut", card)
     (kind, edited), = events
     assert kind == "edit" and edited["message_id"] == card["message_id"]
-    assert f"(2/{len(intro.cards)})" in edited["text"]
+    assert f"(2/{len(intro.all_cards)})" in edited["text"]
     await budi.press("Kembali", edited)
     await budi.press("Lanjut", budi.last())
 
@@ -56,10 +56,10 @@ async def test_lesson_journey_with_a_question_in_the_middle(telegram, standin, k
     assert "↩ Lanjut belajar" in labels(answer)
     events = await budi.press("Lanjut belajar", answer)
     (kind, again), = events
-    assert kind == "send" and f"(2/{len(intro.cards)})" in again["text"]
+    assert kind == "send" and f"(2/{len(intro.all_cards)})" in again["text"]
 
     message = again
-    for _ in range(len(intro.cards) - 2):
+    for _ in range(len(intro.all_cards) - 2):
         (_, message), = await budi.press("Lanjut", message)
     assert "Mulai kuis" in " ".join(labels(message))
     assert "Hitung iuran saya" in labels(message) or "Daftar sekarang" in labels(message)
@@ -67,16 +67,16 @@ async def test_lesson_journey_with_a_question_in_the_middle(telegram, standin, k
     # The quiz: one wrong answer, then right ones; feedback on each.
     events = await budi.press("Mulai kuis", message)
     question = events[-1][1]
-    wrong = next(o for o in intro.quiz[0].options if not o.correct)
+    wrong = next(o for o in intro.all_quiz[0].options if not o.correct)
     events = await budi.press(wrong.text, question)
     assert events[0][0] == "edit" and "Belum tepat" in events[0][1]["text"]
-    for number in range(1, len(intro.quiz)):
+    for number in range(1, len(intro.all_quiz)):
         question = events[-1][1]
-        right = next(o for o in intro.quiz[number].options if o.correct)
+        right = next(o for o in intro.all_quiz[number].options if o.correct)
         events = await budi.press(right.text, question)
         assert "Benar" in events[0][1]["text"]
     result = events[-1][1]["text"]
-    assert "selesai" in result and f"{len(intro.quiz) - 1} dari {len(intro.quiz)}" in result
+    assert "selesai" in result and f"{len(intro.all_quiz) - 1} dari {len(intro.all_quiz)}" in result
 
     # Everything was logged, with the NLU's reading of the free question.
     with database.transaction() as session:

@@ -55,9 +55,12 @@ def test_no_digit_outside_a_fact_placeholder(knowledge):
 
 
 def test_every_fact_is_sourced_and_dated(knowledge):
+    """Each fact names its basis and source and is dated: the rule's own date (`effective`), or, where
+    only the confirming article's date is known, that date as `as_of` (never passed off as the rule's)."""
     for fact in knowledge.facts.values():
         assert fact.basis.strip() and fact.source.strip(), fact.id
-        dt.date.fromisoformat(fact.effective)
+        dt.date.fromisoformat(fact.effective or fact.as_of)
+        assert "effective = date of the" not in fact.note.lower(), fact.id
         assert fact.confidence in ("high", "medium")
 
 
@@ -117,11 +120,16 @@ def test_current_rules_are_stated(knowledge):
 
 def test_medium_facts_are_worded_as_estimates(knowledge):
     hedges = ("sekitar", "perkiraan", "kira-kira", "menurut", "disebut")
-    for intent, answer in knowledge.answers.answers.items():
-        for template in answer.templates():
+    sources = [(intent, answer.templates()) for intent, answer in knowledge.answers.answers.items()]
+    # A lesson card's bullet list is one statement with the line that introduces it.
+    sources += [(f"lesson {lesson.id}", [re.sub(r"\n(?=•)", " ", t) for t in lesson.templates()])
+                for lesson in knowledge.lessons.lessons.values()]
+    sources += [(f"phrase {p.id}", [a.text for a in p.alternatives]) for p in knowledge.phrases.values()]
+    for intent, templates in sources:
+        for template in templates:
             for sentence in re.split(r"(?<=[.!?])\s+|\n", template):
                 medium = [m.group(1) for m in PLACEHOLDER.finditer(sentence)
-                          if knowledge.facts[m.group(1)].confidence == "medium"]
+                          if m.group(1) in knowledge.facts and knowledge.facts[m.group(1)].confidence == "medium"]
                 if medium:
                     assert any(h in sentence.lower() for h in hedges), (intent, medium, sentence)
 
@@ -146,6 +154,7 @@ def test_rate_tables_agree_with_the_fact_sheet(knowledge):
                                      Decimal(str(facts["pu_jp_rate_worker"].value)))
     assert rates.pu_shares["jkm"][0] == Decimal(str(facts["pu_jkm_rate"].value))
     assert rates.pu_jp_caps[-1].cap == facts["jp_wage_cap"].value
+    assert [c.cap for c in rates.pu_jp_caps] == [s.value for s in facts["jp_wage_cap"].schedule]
     for discount in rates.bpu_discounts:
         period = facts[f"bpu_discount_{discount.sector}"].period()
         assert (discount.first_month, discount.last_month.month) == (period[0], period[1].month)

@@ -6,6 +6,7 @@ import datetime as dt
 from bot.engine.context import Context
 from bot.engine.flows import profile
 from bot.engine.flows.enrolment import FIELDS
+from bot import clock
 from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
 from bot.enrolment.validation import local_phone
@@ -25,7 +26,7 @@ def status(turn: Turn) -> Reply:
             lines.append(t["status_draft"].format(step=t["edit_labels"].get(step, step).replace("Ubah ", "")))
             continue
         lines.append(t["status_line"].format(reference=app.reference, status=t["statuses"].get(app.status, app.status),
-                                             date=date_text((app.submitted_at or app.created_at).date())))
+                                             date=date_text(clock.date_at(app.submitted_at or app.created_at))))
         if app.status == "ditolak" and app.status_reason:
             lines.append(t["status_reason"].format(reason=app.status_reason))
     buttons = [turn.menu_button()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from bot import clock
 from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
 from bot.knowledge.facts import date_text
@@ -109,6 +110,6 @@ def my_workers(turn: Turn) -> list[Reply]:
     lines = [t["workers_title"]]
     for app in applications:
         name = mask_name(turn.vault.decrypt(app.name_token)) if app.name_token else "(data dihapus)"
-        when = date_text((app.submitted_at or app.created_at).date())
+        when = date_text(clock.date_at(app.submitted_at or app.created_at))
         lines.append(t["workers_line"].format(name=name, status=statuses.get(app.status, app.status), date=when))
     return [Reply("\n".join(lines), (turn.menu_button(),))]

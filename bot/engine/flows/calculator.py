@@ -103,8 +103,9 @@ def on_text(turn: Turn, text: str) -> list[Reply] | None:
     if kind == "pu":
         return _done(turn, pu_quote_reply(turn.knowledge, amount, turn.today))
     sector = state.get("sector", "non_transport")
-    quote = bpu_quote_reply(turn.knowledge, amount, turn.today, sector)
-    prepay = "\n".join(prepay_lines(turn.knowledge, amount, turn.today, sector))
+    owner = turn.role == "owner"      # owners are quoted the normal rate, with the caveat
+    quote = bpu_quote_reply(turn.knowledge, amount, turn.today, sector, owner=owner)
+    prepay = "\n".join(prepay_lines(turn.knowledge, amount, turn.today, sector, owner=owner))
     return _done(turn, Reply(quote.text), Reply(prepay))
 
 

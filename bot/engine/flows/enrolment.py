@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.amounts import parse_amount
-from bot.calculator import bpu_level, bpu_quote
+from bot.calculator import add_months, bpu_level, bpu_quote, bpu_schedule
 from bot.engine.flows.fields import looks_like_question, retry
 from bot.engine.replies import Button, Reply
 from bot.engine.turn import Turn
@@ -105,8 +105,10 @@ def ask(turn: Turn) -> Reply:
         buttons = tuple(Button(label, f"enrol:job:{key}") for key, label in t["occupations"].items())
         return Reply(t["ask"]["occupation"], buttons, columns=2)
     if step == "jht":
-        amount = _jht_amount(turn, app)
-        return Reply(t["ask"]["jht"].format(amount=rupiah(amount)),
+        amount = rupiah(_jht_amount(turn, app))
+        if bpu_level(turn.knowledge.rates, app.income).confidence != "high":
+            amount = t["estimate_amount"].format(amount=amount)     # income levels 2-32: one source
+        return Reply(t["ask"]["jht"].format(amount=amount),
                      (Button(t["jht_yes"], "enrol:jht:1"), Button(t["jht_no"], "enrol:jht:0")))
     if step == "summary":
         return summary(turn, app)
@@ -282,14 +284,33 @@ def _sector(turn: Turn, app) -> str:
     return "transport" if app.occupation in transport else sector_of(app.occupation or "")
 
 
-def _quote(turn: Turn, app):
-    return bpu_quote(turn.knowledge.rates, app.income, turn.today, with_jht=bool(app.with_jht),
-                     sector=_sector(turn, app))
+def _schedule(turn: Turn, app):
+    """Per month from this month: the discounted amount while the discount covers it, then the normal
+    one. Owners (who may be registered as employers) are quoted the normal rate."""
+    return bpu_schedule(turn.knowledge.rates, app.income, turn.today, with_jht=bool(app.with_jht),
+                        sector=_sector(turn, app), owner=turn.role == "owner")
 
 
 def _jht_amount(turn: Turn, app) -> int:
-    quote = bpu_quote(turn.knowledge.rates, app.income, turn.today, with_jht=True, sector=_sector(turn, app))
+    quote = bpu_quote(turn.knowledge.rates, app.income, turn.today, with_jht=True, sector=_sector(turn, app),
+                      owner=turn.role == "owner")
     return next(line.charged for line in quote.lines if line.program == "jht")
+
+
+def amount_lines(turn: Turn, schedule) -> list[str]:
+    """The amount per month as the summary and the confirmation state it, with its conditions."""
+    t = _t(turn)
+    if schedule.discount_until is not None:
+        lines = [t["summary_discount"].format(amount=rupiah(schedule.amount), normal=rupiah(schedule.normal),
+                                              until=month_text(schedule.discount_until),
+                                              after=month_text(add_months(schedule.discount_until, 1)))]
+    else:
+        lines = [t["summary_amount"].format(amount=rupiah(schedule.amount))]
+    if turn.role == "owner":
+        lines.append(t["summary_owner"].format(call_centre=turn.fact("call_centre")))
+    if schedule.first.estimate:
+        lines.append(t["summary_estimate"])
+    return lines
 
 
 def summary(turn: Turn, app) -> Reply:
@@ -301,12 +322,7 @@ def summary(turn: Turn, app) -> Reply:
         birth_date=date_text(birth), gender=t["gender"].get(app.gender, "-"),
         phone=mask_phone(local_phone(vault.decrypt(app.phone_token))), place=f"{app.regency}, {app.province}",
         occupation=app.occupation, income=rupiah(app.income), programs=programs)]
-    quote = _quote(turn, app)
-    if quote.discount:
-        lines.append(t["summary_discount"].format(amount=rupiah(quote.total), normal=rupiah(quote.normal_total),
-                                                  until=month_text(quote.discount.last_month)))
-    else:
-        lines.append(t["summary_amount"].format(amount=rupiah(quote.total)))
+    lines += amount_lines(turn, _schedule(turn, app))
     lines += [t["summary_period"], t["summary_hint"]]
     buttons = tuple(Button(t["edit_labels"][field], f"enrol:edit:{field}") for field in FIELDS)
     return Reply("\n".join(lines), buttons + (Button(t["submit"], "enrol:submit"),), columns=2, private=True)
@@ -317,13 +333,16 @@ def submit(turn: Turn, app) -> list[Reply]:
     if turn.repo.nik_in_use(app.nik_hash, except_id=app.id):
         turn.set_state(FLOW, "nik", {"app": app.id, "editing": True})
         return [Reply(t["errors"]["nik_taken"]), ask(turn)]
-    quote = _quote(turn, app)
-    app.monthly_amount = quote.total
+    schedule = _schedule(turn, app)
+    app.monthly_amount = schedule.amount                 # this month's amount, as confirmed
+    app.normal_amount = schedule.normal                  # from the month after the discount ends
+    app.discount_until = schedule.discount_until.strftime("%Y-%m") if schedule.discount_until else None
     app.payment_months = 1
     reference = turn.repo.submit(app, turn.today)
     turn.set_state(None)
-    text = t["submitted"].strip().format(reference=reference, amount=rupiah(quote.total),
-                                         call_centre=turn.fact("call_centre"))
+    text = t["submitted"].strip().format(reference=reference, amount_line="\n".join(amount_lines(turn, schedule)),
+                                         call_centre=turn.fact("call_centre"),
+                                         payment_channels=turn.fact("payment_channels"))
     return [Reply(text, (Button(turn.texts["menu_buttons"]["status"], "go:status"), turn.menu_button()))]
 
 

@@ -77,16 +77,17 @@ def open_module(turn: Turn, lesson_id: str) -> Reply:
 
 def card(turn: Turn, lesson_id: str, index: int, edit: bool = False) -> Reply:
     lesson = turn.knowledge.lessons[lesson_id]
-    index = max(0, min(index, len(lesson.cards) - 1))
+    cards = turn.knowledge.lessons.cards(lesson_id, turn.today)    # the cards in force today
+    index = max(0, min(index, len(cards) - 1))
     texts = _texts(turn)
     turn.set_state(FLOW, "card", {"lesson": lesson_id, "card": index})
     turn.repo.progress(turn.user, lesson_id).card = index
-    header = texts["card_header"].format(title=lesson.title, number=index + 1, total=len(lesson.cards))
-    body = turn.knowledge.lessons.card(lesson_id, index)
+    header = texts["card_header"].format(title=lesson.title, number=index + 1, total=len(cards))
+    body = turn.knowledge.lessons.card(lesson_id, index, turn.today)
     buttons = []
     if index > 0:
         buttons.append(Button(texts["back"], f"l:{lesson_id}:{index - 1}"))
-    if index < len(lesson.cards) - 1:
+    if index < len(cards) - 1:
         buttons.append(Button(texts["next"], f"l:{lesson_id}:{index + 1}"))
         buttons.append(turn.menu_button())
     else:
@@ -104,36 +105,41 @@ def start_quiz(turn: Turn, lesson_id: str) -> Reply:
 
 def question(turn: Turn, lesson_id: str, index: int) -> Reply:
     lesson = turn.knowledge.lessons[lesson_id]
+    quiz = turn.knowledge.lessons.quiz(lesson_id, turn.today)
+    index = max(0, min(index, len(quiz) - 1))
     texts = _texts(turn)
     turn.set_state(FLOW, "quiz", {"lesson": lesson_id, "question": index})
-    asked = lesson.quiz[index]
-    header = texts["quiz_header"].format(title=lesson.title, number=index + 1, total=len(lesson.quiz))
+    asked = quiz[index]
+    header = texts["quiz_header"].format(title=lesson.title, number=index + 1, total=len(quiz))
     buttons = tuple(Button(option.text, f"q:{lesson_id}:{index}:{n}") for n, option in enumerate(asked.options))
-    return Reply(f"{header}\n\n{turn.knowledge.lessons.render(asked.text)}", buttons)
+    return Reply(f"{header}\n\n{turn.knowledge.lessons.render(asked.text, day=turn.today)}", buttons)
 
 
 def answer(turn: Turn, lesson_id: str, index: int, choice: int) -> list[Reply]:
     """Feedback on the answer (edited into the question), then the next question or the result."""
     lesson = turn.knowledge.lessons[lesson_id]
+    quiz = turn.knowledge.lessons.quiz(lesson_id, turn.today)
     texts = _texts(turn)
     data = turn.data
     current = (turn.user.flow == FLOW and turn.user.step == "quiz" and data.get("lesson") == lesson_id
-               and int(data.get("question", -1)) == index)
-    if not current or not 0 <= choice < len(lesson.quiz[index].options):
+               and int(data.get("question", -1)) == index and index < len(quiz))
+    if not current or not 0 <= choice < len(quiz[index].options):
         return [Reply(texts["stale"]), resume(turn) if turn.user.flow == FLOW else menu(turn)]
-    asked = lesson.quiz[index]
+    asked = quiz[index]
     option = asked.options[choice]
     row = turn.repo.progress(turn.user, lesson_id)
     row.answered += 1
     row.correct += int(option.correct)
     verdict = texts["right"] if option.correct else texts["wrong"]
-    render = turn.knowledge.lessons.render
+    def render(text: str, sources: bool = True) -> str:
+        return turn.knowledge.lessons.render(text, sources, turn.today)
+
     feedback = Reply(
         "\n\n".join([render(asked.text, sources=False), texts["answer_line"].format(answer=option.text),
                      f"{verdict} {render(option.feedback)}"]),
         edit=True,
     )
-    if index + 1 < len(lesson.quiz):
+    if index + 1 < len(quiz):
         return [feedback, question(turn, lesson_id, index + 1)]
     return [feedback] + finish(turn, lesson)
 
@@ -153,7 +159,7 @@ def finish(turn: Turn, lesson: Lesson) -> list[Reply]:
         buttons.append(Button(texts["next_module"].format(title=following.title)[:60], f"l:{following.id}"))
     buttons += [Button(texts["next_steps"][step], NEXT_STEP_DATA[step]) for step in lesson.next_steps]
     buttons.append(turn.menu_button())
-    replies = [Reply(texts["score"].format(title=lesson.title, correct=row.correct, total=len(lesson.quiz)),
+    replies = [Reply(texts["score"].format(title=lesson.title, correct=row.correct, total=len(turn.knowledge.lessons.quiz(lesson.id, turn.today))),
                      tuple(buttons))]
     own = turn.knowledge.lessons.track(turn.role)
     track_done = all(progress.get(l.id) and progress[l.id].completed_at for l in own)
