@@ -58,6 +58,7 @@ bench: train
 	$(PY) -m tests.bench_telegram --users 50
 	$(PY) -m tests.bench_webhook --users 200
 	$(PY) -m tests.bench_dashboard --messages 100000
+	$(PY) -m tests.bench_context
 
 clean:
 	rm -rf $(VENV) models reports .pytest_cache
