@@ -327,7 +327,8 @@ class Dialogue:
             subject = self.engine.rules.subject_of(reading.more[-1]) or subject
         profile.save(turn, Context(subject or context.subject, learned), moment, subject is not None)
         turn.extra["context"] = reading.log(self._profile_used(turn, understood, reading, learned))
-        new = {k: v for k, v in learned.known().items() if k != "income" and getattr(context.profile, k) != v}
+        new = {k: v for k, v in learned.known().items() if k != "income" and getattr(context.profile, k) != v
+               and not (k == "role" and turn.role == v)}        # an owner by /start needs no note
         if new and replies:
             replies.append(profile.noted(turn, learned))
         return replies

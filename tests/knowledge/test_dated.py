@@ -41,10 +41,12 @@ def test_every_default_clock_is_the_jakarta_one():
     from bot.engine.dialogue import Dialogue
     from bot.engine.engine import Engine
 
-    assert Engine.__init__.__defaults__[-1] is clock.today
+    import inspect
+
+    assert inspect.signature(Engine).parameters["today"].default is clock.today
     assert Settings(today=None).clock() is clock.today
     assert Settings(today=dt.date(2027, 4, 1)).clock()() == dt.date(2027, 4, 1)
-    assert Dialogue.__init__.__defaults__[1] is None      # falls back to the engine's clock
+    assert inspect.signature(Dialogue).parameters["today"].default is None   # falls back to the engine's clock
 
 
 # The answer ------------------------------------------------------------------------------------
