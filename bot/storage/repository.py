@@ -11,6 +11,7 @@ from bot.storage.models import (Application, Business, Handoff, IncomingUpdate, 
                                 Outbox, User, now)
 
 ACTIVE_STATUSES = ("diajukan", "diverifikasi", "aktif")
+HANDOFF_ACTIVE = ("open", "pending")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
                     "regency", "occupation", "income", "income_base", "status_reason")
 
@@ -95,11 +96,12 @@ class Repository:
 
     # Handoffs ------------------------------------------------------------------------------
     def open_handoff(self, user: User) -> Handoff | None:
-        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status == "open")
+        """The handoff staff are handling (open: waiting for staff; pending: waiting for the person)."""
+        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status.in_(HANDOFF_ACTIVE))
         return self.session.execute(query).scalars().first()
 
     def start_handoff(self, user: User, reason: str) -> Handoff:
-        handoff = Handoff(user_id=user.id, reason=reason, status="open")
+        handoff = Handoff(user_id=user.id, reason=reason, status="open", waiting_since=now())
         self.session.add(handoff)
         self.session.flush()
         return handoff
