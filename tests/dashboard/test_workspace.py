@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.storage.models import Handoff, HandoffNote, MessageLog, Outbox
 from tests.dashboard.conftest import PASSWORD, SCREENSHOTS
-from tests.dashboard.seed import seed
+from tests.dashboard.workspace_seed import seed
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
