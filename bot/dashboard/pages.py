@@ -1,41 +1,48 @@
 """The dashboard's pages. Each handler gets the request, the app's parts and the page renderer."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from bot.dashboard import charts, queries
-from bot.dashboard.staff import audit
-from bot.enrolment.status import STATUSES, StatusError, change_status
+from bot.dashboard import charts, params, queries
+from bot.dashboard.csvfile import csv_response
+from bot.dashboard.staff import audit, audit_rows
+from bot.enrolment.status import STATUSES, StatusError, change_status, next_statuses
 from bot.enrolment.validation import local_phone
 from bot.privacy import mask_nik, mask_phone
 from bot.review import training_yaml
-from bot.storage.models import Application, AuditLog, Business, Handoff, User, now
+from bot.storage.models import Application, AuditLog, Business, Handoff, Staff, User, now
 from bot.storage.repository import Repository
 
 
-def _date(value: str | None) -> dt.date | None:
+def _date(value: str | None, label: str = "Tanggal") -> dt.date | None:
+    """A YYYY-MM-DD filter date; a bad or out-of-range one is a 400 on the friendly page."""
+    return params.day({"value": value}, "value", label)
+
+
+def _lenient_date(value: str | None) -> dt.date | None:
+    """A filter date, or None when it cannot be used (for pages that explain the problem inline)."""
     try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+        return _date(value)
+    except params.BadRequest:
         return None
 
 
 def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+    """A confidence threshold, 0 to 1."""
+    return params.number({"value": value}, "value", 0, 1, "Batas keyakinan")
 
 
 def _page(request: Request) -> int:
-    value = request.query_params.get("page", "0")
-    return max(0, int(value)) if value.isdigit() else 0
+    return params.page(request.query_params)
+
+
+def _business(value: str | None) -> int | None:
+    return params.integer({"value": value}, "value", 1, params.MAX_ID, "Usaha")
 
 
 def _flash(request: Request, message: str) -> None:
@@ -105,7 +112,7 @@ async def review_label(request: Request, deps, render) -> Response:
         return _back("/review")
     with deps.database.transaction() as session:
         if form.get("message_id"):
-            ids = [int(form["message_id"])]
+            ids = [params.record_id(form["message_id"], "Nomor pesan")]
         else:
             ids = [m.id for m in queries.group_messages(session, str(form.get("key", "")),
                                                        str(form.get("predicted", "")))]
@@ -113,7 +120,7 @@ async def review_label(request: Request, deps, render) -> Response:
         audit(session, request.state.staff, "label", intent, f"{done} pesan")
     verb = "dilewati" if intent == "skip" else f"diberi label {intent}"
     _flash(request, f"{done} pesan {verb}.")
-    return _back(str(form.get("back") or "/review"))
+    return _back(params.same_site(form.get("back"), "/review"))
 
 
 def _reviewed_yaml(session) -> tuple[str, int]:
@@ -200,12 +207,13 @@ async def handoff_close(request: Request, deps, render) -> Response:
 
 
 # Applications ------------------------------------------------------------------------------------
-def _app_filters(request: Request) -> queries.AppFilters:
-    params = request.query_params
+def _app_filters(request: Request, source=None) -> queries.AppFilters:
+    """The list's filters, from the query string (or from the confirmed form of the full export)."""
+    params = request.query_params if source is None else source
     business = params.get("business", "")
     return queries.AppFilters(status=params.get("status", ""), province=params.get("province", ""),
                               occupation=params.get("occupation", ""), date_from=_date(params.get("from")),
-                              date_to=_date(params.get("to")), business=int(business) if business.isdigit() else None)
+                              date_to=_date(params.get("to")), business=_business(business))
 
 
 async def application_list(request: Request, deps, render) -> Response:
@@ -237,12 +245,15 @@ async def application_detail(request: Request, deps, render, reveal: bool = Fals
     with deps.database.transaction() as session:
         app = session.get(Application, request.path_params["app_id"])
         business = session.get(Business, app.business_id) if app is not None and app.business_id else None
-        if app is not None and reveal:
-            audit(session, request.state.staff, "reveal", app.reference or f"#{app.id}", "NIK, HP, tanggal lahir")
+        if app is not None and app.status != "draft":
+            if reveal:
+                audit(session, request.state.staff, "reveal", app.reference or f"#{app.id}", "NIK, HP, tanggal lahir")
+            else:
+                audit(session, request.state.staff, "view", app.reference or f"#{app.id}", "disamarkan")
     if app is None or app.status == "draft":
         return render(request, "error.html", 404, message="Pendaftaran ini tidak ada.")
     return render(request, "application.html", app=app, view=_view(deps, app, reveal), business=business,
-                  revealed=reveal, statuses=STATUSES, labels=deps.knowledge.texts["enrolment"]["statuses"])
+                  revealed=reveal, statuses=next_statuses(app.status), labels=deps.knowledge.texts["enrolment"]["statuses"])
 
 
 async def application_reveal(request: Request, deps, render) -> Response:
@@ -266,25 +277,57 @@ async def application_status(request: Request, deps, render) -> Response:
     return _back(f"/applications/{app_id}")
 
 
-async def application_export(request: Request, deps, render) -> Response:
-    full = request.state.staff.role == "admin"
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["reference", "status", "submitted", "province", "regency", "occupation", "income",
-                     "programs", "monthly_amount", "business", "nik", "name", "birth_date", "phone"])
+EXPORT_HEADER = ["reference", "status", "submitted", "province", "regency", "occupation", "income", "programs",
+                 "monthly_amount", "business", "nik", "name", "birth_date", "phone"]
+
+
+def _filter_words(filters: queries.AppFilters) -> str:
+    """An export's filters, for the audit log."""
+    used = [f"{name}={value}" for name, value in vars(filters).items() if value not in (None, "")]
+    return ", ".join(used) or "tanpa filter"
+
+
+def _export(request: Request, deps, filters: queries.AppFilters, full: bool) -> Response:
+    """The applications as CSV: masked, or (admins, after confirming) with full personal data."""
     with deps.database.transaction() as session:
-        rows = queries.applications(session, _app_filters(request), page=None)
+        rows = queries.applications(session, filters, page=None)
+        lines = []
         for app, business in rows:
             view = _view(deps, app, reveal=full)
-            writer.writerow([app.reference, app.status, app.submitted_at.date().isoformat() if app.submitted_at else "",
-                             app.province, app.regency, app.occupation, app.income,
-                             "jkk+jkm" + ("+jht" if app.with_jht else ""), app.monthly_amount, business or "",
-                             view["nik"], view["name"] if full else _initials(view["name"]), view["birth"], view["phone"]])
+            lines.append([app.reference, app.status, app.submitted_at.date().isoformat() if app.submitted_at else "",
+                          app.province, app.regency, app.occupation, app.income,
+                          "jkk+jkm" + ("+jht" if app.with_jht else ""), app.monthly_amount, business or "",
+                          view["nik"], view["name"] if full else _initials(view["name"]), view["birth"], view["phone"]])
         audit(session, request.state.staff, "export_csv", "applications",
-              f"{len(rows)} baris, {'lengkap' if full else 'disamarkan'}")
+              f"{len(rows)} baris, {'lengkap' if full else 'disamarkan'}; filter: {_filter_words(filters)}"[:500])
     name = f"lindungi-pendaftaran-{now():%Y%m%d}{'-lengkap' if full else ''}.csv"
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(name, EXPORT_HEADER, lines)
+
+
+async def application_export(request: Request, deps, render) -> Response:
+    """GET: the masked export, for everyone who may see applications."""
+    return _export(request, deps, _app_filters(request), full=False)
+
+
+FILTER_FIELDS = ("status", "province", "occupation", "business", "from", "to", "q")
+
+
+async def application_export_full(request: Request, deps, render) -> Response:
+    """Full personal data: a confirmation page (GET), then the download as a POST with CSRF."""
+    if request.method == "GET":
+        filters = _app_filters(request)
+        with deps.database.transaction() as session:
+            count = len(queries.applications(session, filters, page=None))
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k in FILTER_FIELDS and v]
+        return render(request, "export_confirm.html", count=count, kept=kept, words=_filter_words(filters),
+                      back="/applications?" + urlencode(kept))
+    form = request.state.form
+    filters = _app_filters(request, form)
+    if form.get("confirm") != "1":
+        kept = [(k, v) for k, v in form.multi_items() if k in FILTER_FIELDS and v]
+        _flash(request, "Centang dulu pernyataan bahwa Anda memahami isi berkasnya.")
+        return _back("/applications/export-full?" + urlencode(kept))
+    return _export(request, deps, filters, full=True)
 
 
 def _initials(name: str) -> str:
@@ -332,18 +375,21 @@ async def insights_csv(request: Request, deps, render) -> Response:
                "regions": ["province", "applications"], "occupations": ["occupation", "applications"]}
     if name not in headers:
         return PlainTextResponse("Tidak ada data itu.", status_code=404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers[name])
-    writer.writerows(data[name])
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="lindungi-{name}.csv"'})
+    return csv_response(f"lindungi-{name}.csv", headers[name], data[name])
 
 
 # Audit -------------------------------------------------------------------------------------------
 async def audit_page(request: Request, deps, render) -> Response:
-    page = _page(request)
+    """The audit log, newest first, filtered by staff member, action and dates (WIB days)."""
+    query = request.query_params
     with deps.database.transaction() as session:
-        rows = list(session.execute(select(AuditLog).order_by(AuditLog.id.desc())
+        names = [row[0] for row in session.execute(select(Staff.name).order_by(Staff.name))]
+        actions = [row[0] for row in session.execute(select(AuditLog.action).distinct().order_by(AuditLog.action))]
+        chosen = {"staff": params.choice(query, "staff", names, "petugas"),
+                  "action": params.choice(query, "action", actions, "tindakan")}
+        first, last = params.date_range(query)
+        page = _page(request)
+        rows = list(session.execute(audit_rows(chosen["staff"], chosen["action"], first, last)
                                     .limit(queries.PAGE + 1).offset(page * queries.PAGE)).scalars())
-    return render(request, "audit.html", rows=rows[:queries.PAGE], more=len(rows) > queries.PAGE, page=page)
+    return render(request, "audit.html", rows=rows[:queries.PAGE], more=len(rows) > queries.PAGE, page=page,
+                  names=names, actions=actions, chosen=chosen, first=first, last=last)

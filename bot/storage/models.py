@@ -194,9 +194,15 @@ class Worker(Base):
 
 
 class Staff(Base):
-    """A staff account of the dashboard (argon2 password hash, lockout after repeated failures)."""
+    """A staff account of the dashboard (argon2 password hash).
+
+    Accounts are disabled, never deleted, and ids are never reused (AUTOINCREMENT on SQLite, a
+    sequence on PostgreSQL): nothing that names a staff id can come to mean another person.
+    `failed_logins`/`locked_until` are no longer used: login throttling lives in `login_throttle`.
+    """
 
     __tablename__ = "staff"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(BigId, primary_key=True, autoincrement=True)
     name = Column(String(64), nullable=False, unique=True)
@@ -205,6 +211,40 @@ class Staff(Base):
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    disabled_at = Column(DateTime(timezone=True))             # set: the account cannot log in
+    password_changed_at = Column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A logged-in browser: the cookie holds a random token, this row its SHA-256 hash.
+
+    Deleted on logout, and every row of an account on a password change or when it is disabled;
+    valid for 8 hours from login and 30 minutes after the last request.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    address = Column(String(45))
+    user_agent = Column(String(200))
+
+
+class LoginThrottle(Base):
+    """Failed logins per account name (known or not) and per client address: each failure past a
+    few makes the next attempt wait longer, instead of a lock anyone could trigger."""
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(120), primary_key=True)               # "name:<name>" | "address:<ip>"
+    failures = Column(Integer, nullable=False, default=0)
+    not_before = Column(DateTime(timezone=True))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=now)
 
 
 class AuditLog(Base):
@@ -219,6 +259,7 @@ class AuditLog(Base):
     action = Column(String(32), nullable=False)
     target = Column(String(64))
     detail = Column(Text)
+    address = Column(String(45))                             # the client address of the request
 
 
 class ReviewLabel(Base):
