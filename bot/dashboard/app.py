@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.dashboard import pages, params, sessions
+from bot.dashboard import pages, params, sessions, times
 from bot.dashboard.security import SecurityMiddleware
 from bot.dashboard.staff import ROLES, audit, authenticate, current_address
 from bot.knowledge import Knowledge
@@ -69,6 +69,7 @@ def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: 
     deps = Deps(database, vault, knowledge, Path(reviewed_dir), intents)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["can"] = lambda staff, page: staff is not None and staff.role in CAN[page]
+    templates.env.filters["wib"] = times.wib
 
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         context.update(request=request, staff=getattr(request.state, "staff", None), csrf=_csrf(request),
@@ -181,15 +182,21 @@ def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: 
         Route("/", home),
         Route("/conversations", page("conversations")(pages.conversations)),
         Route("/conversations/{user_id:int}", page("conversations")(pages.conversation)),
+        Route("/conversations/{user_id:int}/reviewed", page("review")(pages.conversation_reviewed), methods=["POST"]),
         Route("/review", page("review")(pages.review)),
         Route("/review/group", page("review")(pages.review_group)),
         Route("/review/label", page("review")(pages.review_label), methods=["POST"]),
+        Route("/review/undo", page("review")(pages.review_undo), methods=["POST"]),
         Route("/review/export", page("review")(pages.review_export), methods=["POST"]),
         Route("/review/export.yml", page("review")(pages.review_download)),
         Route("/handoffs", page("handoffs")(pages.handoff_list)),
         Route("/handoffs/{handoff_id:int}", page("handoffs")(pages.handoff_detail)),
         Route("/handoffs/{handoff_id:int}/reply", page("handoffs")(pages.handoff_reply), methods=["POST"]),
         Route("/handoffs/{handoff_id:int}/close", page("handoffs")(pages.handoff_close), methods=["POST"]),
+        Route("/handoffs/{handoff_id:int}/timeline", page("handoffs")(pages.handoff_timeline)),
+        Route("/handoffs/{handoff_id:int}/assign", page("handoffs")(pages.handoff_assign), methods=["POST"]),
+        Route("/handoffs/{handoff_id:int}/note", page("handoffs")(pages.handoff_note), methods=["POST"]),
+        Route("/handoffs/{handoff_id:int}/status", page("handoffs")(pages.handoff_state), methods=["POST"]),
         Route("/applications", page("applications")(pages.application_list)),
         Route("/applications/export.csv", page("applications")(pages.application_export)),
         Route("/applications/export-full", page("reveal")(pages.application_export_full), methods=["GET", "POST"]),

@@ -79,7 +79,7 @@ def integer(source: Mapping, name: str, minimum: int = 0, maximum: int = MAX_ID,
 def record_id(value, label: str = "Nomor") -> int:
     """The id of a record named in a form or link; too large for the database means it does not exist."""
     text = "" if value is None else str(value).strip()
-    if not _DIGITS.fullmatch(text):
+    if not re.fullmatch(r"[0-9]{1,40}", text):
         raise BadRequest(f"{label} harus berupa angka.")
     if int(text) > MAX_ID:
         raise NotFound("Data ini tidak ada.")

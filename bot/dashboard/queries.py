@@ -62,7 +62,7 @@ def _message_conditions(f: Filters) -> list:
 
 @dataclass(frozen=True)
 class Person:
-    """One row of the conversation list: a person and their last message."""
+    """One row of the conversation list: a person and the last thing they said (newest activity first)."""
     user: User
     last: MessageLog
     messages: int
@@ -77,7 +77,9 @@ def conversations(session: Session, f: Filters, page: int = 0, handed_off_only: 
     not understood, flow) keep the people with at least one such message; `handed_off_only` keeps
     the people who ever asked for staff (what agents may see)."""
     m = MessageLog
-    stats = (select(m.user_id.label("user_id"), func.max(m.id).label("last_id"), func.count().label("messages"),
+    stats = (select(m.user_id.label("user_id"), func.max(m.id).label("last_id"),
+                    func.coalesce(func.max(case((m.direction == "in", m.id))), func.max(m.id)).label("said_id"),
+                    func.count().label("messages"),
                     func.sum(case((and_(m.direction == "in", m.intent.in_(NOT_HELPED), _not_a_form_answer()), 1),
                                   else_=0)).label("missed"))
              .group_by(m.user_id))
@@ -95,7 +97,7 @@ def conversations(session: Session, f: Filters, page: int = 0, handed_off_only: 
                       .order_by(Handoff.id.desc()).limit(1).scalar_subquery())
     query = (select(User, last, stats.c.messages, stats.c.missed, handoff.label("handoff_id"),
                     handoff_status.label("handoff_status"), ConversationReview.reviewed_at)
-             .join(User, User.id == stats.c.user_id).join(last, last.id == stats.c.last_id)
+             .join(User, User.id == stats.c.user_id).join(last, last.id == stats.c.said_id)
              .outerjoin(ConversationReview, ConversationReview.user_id == stats.c.user_id))
     if f.role:
         query = query.where(User.role == f.role)

@@ -272,6 +272,7 @@ class ReviewLabel(Base):
     staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     exported_at = Column(DateTime(timezone=True))
+    batch = Column(String(32), index=True)                   # one labelling action, for "undo"
 
 
 class Handoff(Base):
@@ -282,7 +283,49 @@ class Handoff(Base):
     id = Column(BigId, primary_key=True, autoincrement=True)
     user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     reason = Column(String(24), nullable=False)              # intent | menu | fallback
-    status = Column(String(16), nullable=False, default="open", index=True)   # open | closed
-    agent_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    # open (waiting for staff) | pending (staff answered, waiting for the person) | resolved (bot again);
+    # "closed" on rows from before the inbox means resolved.
+    status = Column(String(16), nullable=False, default="open", index=True)
+    agent_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))     # assigned to
     opened_at = Column(DateTime(timezone=True), nullable=False, default=now)
     closed_at = Column(DateTime(timezone=True))
+    first_response_at = Column(DateTime(timezone=True))    # the first staff reply
+    waiting_since = Column(DateTime(timezone=True))        # the person's oldest unanswered message
+
+
+class HandoffNote(Base):
+    """A private note staff leave on a handoff; never sent to the person."""
+
+    __tablename__ = "handoff_notes"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    handoff_id = Column(BigId, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class ConversationReview(Base):
+    """A reviewer read a person's conversation ("reviewed" marker in the conversation list)."""
+
+    __tablename__ = "conversation_reviews"
+
+    user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))
+    reviewed_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class StatusChange(Base):
+    """An application's status history: who set which status when, and why."""
+
+    __tablename__ = "application_status_changes"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    application_id = Column(BigId, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = Column(String(16), nullable=False)
+    reason = Column(Text)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))                          # None: the applicant (submitted in the chat)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)

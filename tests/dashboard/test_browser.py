@@ -55,10 +55,10 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         await page.select_option("select[name=intent]", "contribution_bpu")
         await page.click("button:has-text('Saring')")
         assert await rows.count() == 1
-        await page.select_option("select[name=intent]", "program_jkm")
+        await page.select_option("select[name=role]", "owner")          # Budi is a worker
         await page.click("button:has-text('Saring')")
         assert "Tidak ada percakapan yang cocok" in await page.inner_text("table.list tbody")
-        await page.select_option("select[name=intent]", "contribution_bpu")
+        await page.select_option("select[name=role]", "")
         await page.click("button:has-text('Saring')")
         await shot(page, "conversations")
         await page.click("table.list tbody tr >> nth=0 >> a")
@@ -68,7 +68,7 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         # Review queue: the two identical messages form one group; label it and export.
         await page.goto(f"{base}/review")
         group = page.locator("tr", has_text="xyzzy plugh kwek")
-        assert "2" in await group.locator("td >> nth=0").inner_text()
+        assert "2" in await group.locator("td.count").inner_text()
         await group.locator("input[name=intent]").fill("out_of_scope")
         await group.locator("button:has-text('Label kelompok')").click()
         assert "2 pesan diberi label out_of_scope" in await page.inner_text(".flash")
