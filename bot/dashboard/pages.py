@@ -260,7 +260,7 @@ async def review_undo(request: Request, deps, render) -> Response:
 def _reviewed_yaml(session) -> tuple[str, int]:
     examples = queries.labelled_examples(session)
     count = sum(len(texts) for texts in examples.values())
-    note = f"Reviewed by Lindungi staff in the dashboard; exported {now():%Y-%m-%d %H:%M} UTC."
+    note = f"Reviewed by Lindungi staff in the dashboard; exported {times.wib(now())}."
     return training_yaml(examples, note), count
 
 
@@ -595,7 +595,7 @@ def _indonesian(message: str) -> str:
     return re.sub(r"\s*\(?--[a-z-]+\)?", "", message).strip() or "Status tidak bisa diubah."
 
 
-EXPORT_HEADER = ["reference", "status", "submitted", "province", "regency", "occupation", "income", "programs",
+EXPORT_HEADER = ["reference", "status", "submitted_wib", "province", "regency", "occupation", "income", "programs",
                  "monthly_amount", "business", "nik", "name", "birth_date", "phone"]
 
 
@@ -612,7 +612,7 @@ def _export(request: Request, deps, filters: queries.AppFilters, full: bool) -> 
         lines = []
         for app, business in rows:
             view = _view(deps, app, reveal=full)
-            lines.append([app.reference, app.status, app.submitted_at.date().isoformat() if app.submitted_at else "",
+            lines.append([app.reference, app.status, times.wib_day(app.submitted_at),
                           app.province, app.regency, app.occupation, app.income,
                           "jkk+jkm" + ("+jht" if app.with_jht else ""), app.monthly_amount, business or "",
                           view["nik"], view["name"] if full else _initials(view["name"]), view["birth"], view["phone"]])
