@@ -57,3 +57,34 @@ def test_status_history_names_who_and_when(database, vault, staff):
         history = queries.status_history(session, session.get(Application, seeded.application))
     assert [(status, who) for status, _, who, _ in history] == [("diajukan", None), ("diverifikasi", "rudi")]
     assert history[1][1] == "data cocok"
+
+
+def test_forgetting_a_person_removes_staff_notes_and_markers_about_them(database, vault, staff):
+    from bot.storage.models import ConversationReview, HandoffNote, User
+    from bot.storage.repository import Repository
+
+    seeded = seed(database, vault)
+    with database.transaction() as session:
+        reviewer = session.query(Staff).filter_by(name="rudi").one()
+        session.add(HandoffNote(handoff_id=seeded.open_handoff, staff_id=reviewer.id, text="rekening beda nama"))
+        queries.mark_reviewed(session, seeded.asker, reviewer)
+    with database.transaction() as session:
+        Repository(session).forget(session.get(User, seeded.asker))
+    with database.transaction() as session:
+        assert session.query(HandoffNote).count() == 0 and session.query(ConversationReview).count() == 0
+
+
+def test_forgetting_a_person_clears_the_reasons_in_their_status_history(database, vault, staff):
+    from bot.storage.models import StatusChange, User
+    from bot.storage.repository import Repository
+
+    seeded = seed(database, vault)
+    with database.transaction() as session:
+        app = session.get(Application, seeded.application)
+        app.status = "ditolak"
+        queries.record_status(session, app, session.query(Staff).filter_by(name="rudi").one(), "nama Siti beda di KTP")
+    with database.transaction() as session:
+        Repository(session).forget(session.get(User, seeded.asker))
+    with database.transaction() as session:
+        (change,) = session.query(StatusChange).all()
+        assert change.status == "ditolak" and change.reason is None and change.staff_name == "rudi"
