@@ -51,8 +51,12 @@ def line(points: list[tuple[str, float]], title: str, percent: bool = False) -> 
     parts = [f'<svg class="chart line" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
              f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + inner_h}"></line>',
              f'<line class="axis" x1="{LEFT}" y1="{TOP + inner_h}" x2="{WIDTH - RIGHT}" y2="{TOP + inner_h}"></line>']
-    for value in (0, top / 2, top):
-        text = f"{value * 100:.0f}%" if percent else _fmt(round(value, 1) if value < 10 else round(value))
+    if percent:
+        ticks = (0, top / 2, top)
+    else:                                               # counts: whole numbers only
+        ticks = (0, top // 2, top) if top % 2 == 0 and top >= 2 else (0, top)
+    for value in ticks:
+        text = f"{value * 100:.0f}%" if percent else _fmt(value)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y(value):.1f}" x2="{WIDTH - RIGHT}" y2="{y(value):.1f}"></line>'
                      f'<text class="tick" x="{LEFT - 5}" y="{y(value) + 4:.1f}" text-anchor="end">{escape(text)}</text>')
     ticks = sorted({0, len(points) - 1, *range(0, len(points), max(1, (len(points) + 3) // 4))})

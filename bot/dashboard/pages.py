@@ -179,6 +179,11 @@ def _topic_gist(deps, intent: str, topic: str) -> str:
     return first if len(first) <= 80 else first[:77].rsplit(" ", 1)[0] + "…"
 
 
+def _described(deps) -> dict[str, str]:
+    """Each label's description, and the bot's "not understood" guess too."""
+    return {queries.FALLBACK: "bot tidak paham", **dict(_label_choices(deps))}
+
+
 def _undo_offer(session, staff) -> dict | None:
     found = queries.last_batch(session, staff.id)
     return {"batch": found[0], "label": found[1], "count": found[2]} if found else None
@@ -190,7 +195,7 @@ async def review(request: Request, deps, render) -> Response:
         groups = queries.review_groups(session, page)
         undo = _undo_offer(session, request.state.staff)
     return render(request, "review.html", groups=groups[:queries.PAGE], more=len(groups) > queries.PAGE,
-                  page=page, choices=_label_choices(deps), described=dict(_label_choices(deps)), undo=undo)
+                  page=page, choices=_label_choices(deps), described=_described(deps), undo=undo)
 
 
 async def review_group(request: Request, deps, render) -> Response:
@@ -199,7 +204,7 @@ async def review_group(request: Request, deps, render) -> Response:
         messages = queries.group_messages(session, normalized, predicted)
         undo = _undo_offer(session, request.state.staff)
     return render(request, "review_group.html", messages=messages, key=normalized, predicted=predicted,
-                  choices=_label_choices(deps), described=dict(_label_choices(deps)), undo=undo)
+                  choices=_label_choices(deps), described=_described(deps), undo=undo)
 
 
 def _groups_of(form) -> list[tuple[str, str]]:
