@@ -84,8 +84,8 @@ def conversations(session: Session, f: Filters, page: int = 0, handed_off_only: 
                                   else_=0)).label("missed"))
              .group_by(m.user_id))
     conditions = _message_conditions(f)
-    if conditions:
-        stats = stats.where(m.user_id.in_(select(m.user_id).where(*conditions)))
+    if conditions:           # one pass: keep the people with at least one such message
+        stats = stats.having(func.sum(case((and_(*conditions), 1), else_=0)) > 0)
     if f.handoff or handed_off_only:
         stats = stats.where(m.user_id.in_(select(Handoff.user_id)))
     stats = stats.subquery()
