@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -34,6 +34,8 @@ from bot.storage.database import Database
 from bot.storage.models import now
 
 HERE = Path(__file__).parent
+STALE_FORM = ("Formulir ini sudah tidak berlaku (halamannya mungkin terlalu lama terbuka). "
+              "Muat ulang halamannya, lalu coba lagi.")
 ALL = ROLES
 # Who may open what: agents answer people, reviewers teach the bot and process applications.
 CAN = {
@@ -110,10 +112,11 @@ def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: 
                         return error(request, 403, "Peran Anda tidak boleh membuka halaman ini.")
                     if any(isinstance(v, int) and v > params.MAX_ID for v in request.path_params.values()):
                         return error(request, 404, "Data ini tidak ada.")
+                    params.check_query(request.query_params)
                     if request.method == "POST":
                         form = await request.form(max_files=0, max_fields=params.MAX_FIELDS)
                         if not _same_token(request.state.login.csrf, form.get("csrf")):
-                            return PlainTextResponse("CSRF token salah atau tidak ada.", status_code=403)
+                            return error(request, 403, STALE_FORM)
                         params.check_form(form)
                         request.state.form = form
                     return await handler(request, deps, render)
@@ -130,7 +133,7 @@ def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: 
             return render(request, "login.html", next=params.same_site(request.query_params.get("next")))
         form = await request.form(max_files=0, max_fields=params.MAX_FIELDS)
         if not _same_token(request.session.get("csrf"), form.get("csrf")):
-            return PlainTextResponse("CSRF token salah atau tidak ada.", status_code=403)
+            return error(request, 403, STALE_FORM)
         params.check_form(form)
         target = params.same_site(form.get("next"))
         moment, address = clock(), _address(request)

@@ -98,7 +98,7 @@ def test_every_form_field_has_a_length_limit(client, staff, database, vault):
     csrf = csrf_of(client)
     friendly(client.post(f"/applications/{app_id}/status", data={"csrf": csrf, "status": "ditolak",
                                                                  "reason": "x" * 301}), 400, "paling banyak 300")
-    friendly(client.post("/handoffs/1/reply", data={"csrf": csrf, "text": "x" * 3501}), 400, "paling banyak 3500")
+    friendly(client.post("/handoffs/1/reply", data={"csrf": csrf, "text": "x" * 8001}), 400, "paling banyak 8000")
     friendly(client.post("/review/label", data={"csrf": csrf, "intent": "skip", "anything": "x" * 201}), 400,
              "paling banyak 200")
     page = client.get("/login")
@@ -107,3 +107,10 @@ def test_every_form_field_has_a_length_limit(client, staff, database, vault):
         from bot.storage.models import Application
 
         assert session.get(Application, app_id).status == "diajukan"          # nothing changed
+
+
+def test_nul_characters_are_refused_before_the_database_sees_them(client, staff, database):
+    login(client, "ani")
+    for path in ("/conversations?q=%00", "/applications?q=a%00b", "/review/group?key=%00&intent=x"):
+        friendly(client.get(path), 400, "karakter")
+    friendly(client.post("/handoffs/1/reply", data={"csrf": csrf_of(client), "text": "halo\x00"}), 400, "karakter")
