@@ -64,6 +64,9 @@ def rows_of(database, query):
 
 
 async def test_conversations_are_people_with_wib_times_and_button_labels(live_dashboard, browser, seeded):
+    login = await browser.new_page(viewport=DESKTOP)
+    await login.goto(f"{live_dashboard}/login")
+    await both_widths(login, "login")
     page = await logged_in(browser, live_dashboard, "ani")
     rows = page.locator("table.people tbody tr")
     assert await rows.count() == 5                                   # one row per person, not per message
