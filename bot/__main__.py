@@ -98,17 +98,22 @@ def cmd_applications(args) -> int:
     from bot.enrolment.status import StatusError, change_status
     from bot.knowledge import default_knowledge
     from bot.runtime import fail, open_database
-    from bot.storage.models import Application
+    from bot.storage.models import Application, StatusChange
     from bot.storage.repository import Repository
 
     database = open_database(Settings())
     with database.transaction() as session:
         repo = Repository(session)
         if args.action == "set-status":
+            before = repo.by_reference(args.reference)
+            before = before.status if before is not None else None
             try:
                 app = change_status(repo, default_knowledge(), args.reference, args.status, args.reason or "")
             except StatusError as error:
                 fail(str(error))
+            if app.status != before:          # the dashboard's status history shows it too
+                session.add(StatusChange(application_id=app.id, status=app.status, reason=app.status_reason,
+                                         staff_name="(baris perintah)"))
             print(f"{app.reference}: {app.status}" + (f" ({app.status_reason})" if app.status_reason else ""))
             return 0
         rows = session.query(Application).filter(Application.status != "draft").order_by(Application.id).all()

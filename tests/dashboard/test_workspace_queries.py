@@ -88,3 +88,19 @@ def test_forgetting_a_person_clears_the_reasons_in_their_status_history(database
     with database.transaction() as session:
         (change,) = session.query(StatusChange).all()
         assert change.status == "ditolak" and change.reason is None and change.staff_name == "rudi"
+
+
+def test_a_status_set_on_the_command_line_is_in_the_history(database, vault, staff):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seeded = seed(database, vault)
+    env = dict(os.environ, DATABASE_URL=database.url, RASA_TELEMETRY_ENABLED="false")
+    done = subprocess.run([sys.executable, "-m", "bot", "applications", "set-status", seeded.reference, "diverifikasi"],
+                          cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with database.transaction() as session:
+        history = queries.status_history(session, session.get(Application, seeded.application))
+    assert [(status, who) for status, _, who, _ in history] == [("diajukan", None), ("diverifikasi", "(baris perintah)")]
