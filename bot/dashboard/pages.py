@@ -277,8 +277,8 @@ async def review_export(request: Request, deps, render) -> Response:
         target.write_text(text, encoding="utf-8")
         queries.mark_exported(session)
         audit(session, request.state.staff, "export_training", str(target)[-64:], f"{count} contoh")
-    _flash(request, f"{count} contoh ditulis ke {target}. Jalankan `make train`: model baru hanya dipakai "
-                    "kalau `make eval` tidak turun (perbandingannya dicetak).")
+    _flash(request, f"{count} contoh disimpan sebagai data latih. Tim teknis melatih ulang modelnya; model "
+                    "baru hanya dipakai kalau hasil ujinya tidak turun.")
     return _back("/review")
 
 

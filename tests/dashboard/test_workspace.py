@@ -215,6 +215,13 @@ async def test_review_queue_teaches_without_a_preselected_label(live_dashboard, 
     await row.locator("input[name=intent]").evaluate("i => { i.required = false; }")
     await row.locator("button:has-text('Label kelompok')").click()
     assert "Pilih label yang benar dulu" in await page.inner_text(".flash")
+    row = page.locator("tr", has_text="harga cabe hari ini")
+    await row.locator("input[name=intent]").fill("out_of_scope")
+    await row.locator("button:has-text('Label kelompok')").click()
+    await page.click("button:has-text('Ekspor data latih')")
+    flash = await page.inner_text(".flash")
+    assert "1 contoh disimpan sebagai data latih" in flash
+    assert "make" not in flash and "--" not in flash and "`" not in flash          # no command line in the UI
 
     await page.goto(f"{base}/review/group?key=xyzzy+plugh+kwek&intent=nlu_fallback")
     assert await page.locator("table.list tbody tr").count() == 2
