@@ -141,11 +141,8 @@ def _throttles(session: Session, name: str, address: str | None) -> list[tuple[L
     wanted = [(_name_key(name), BY_NAME)] + ([("address:" + address[:45], BY_ADDRESS)] if address else [])
     found = []
     for key, rule in wanted:
-        row = session.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            session.add(row)
-        found.append((row, rule))
+        # A name or address without failures gets a row only when an attempt fails.
+        found.append((session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0), rule))
     return found
 
 
@@ -168,6 +165,8 @@ def authenticate(session: Session, name: str, password: str, moment: dt.datetime
     """Check a login. Unknown name, wrong password and disabled account all answer "wrong"."""
     moment = moment or now()
     name, password = name[:200], password[:MAX_PASSWORD]
+    # Failures older than FORGET_AFTER count for nothing: drop their rows (names typed at random too).
+    session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < moment - FORGET_AFTER))
     throttles = _throttles(session, name, address)
     for row, _rule in throttles:
         if row.updated_at is not None and sessions.aware(row.updated_at) + FORGET_AFTER <= moment:
@@ -185,15 +184,14 @@ def authenticate(session: Session, name: str, password: str, moment: dt.datetime
         correct = False
     if correct and staff.disabled_at is None:
         for row, rule in throttles:
-            if row in session.new and not row.failures:
-                session.expunge(row)
-            elif rule is BY_NAME:
+            if rule is BY_NAME and row in session:
                 session.delete(row)
         if _hasher.check_needs_rehash(staff.password_hash):
             staff.password_hash = _hasher.hash(password)
         audit(session, staff, "login", staff.name)
         return LoginResult(staff)
     for row, rule in throttles:
+        session.add(row)
         row.failures = (row.failures or 0) + 1
         row.updated_at = moment
         delay = _delay(row.failures, rule)

@@ -143,3 +143,17 @@ def test_unlock_lets_a_throttled_name_in_at_once(database, staff, clock):
         assert authenticate(session, "rudi", PASSWORD, clock.moment, "10.0.0.3").problem == "throttled"
         unlock(session, "rudi")
         assert authenticate(session, "rudi", PASSWORD, clock.moment, "10.0.0.3").staff is not None
+
+
+def test_random_names_leave_no_rows_behind(database, staff, clock):
+    from bot.storage.models import LoginThrottle
+
+    with database.transaction() as session:
+        for n in range(21):
+            authenticate(session, f"acak{n}", WRONG, clock.moment, "10.7.7.7")
+        for n in range(10):                                   # the address waits: nothing is stored
+            assert authenticate(session, f"lagi{n}", WRONG, clock.moment, "10.7.7.7").problem == "throttled"
+        assert session.query(LoginThrottle).filter(LoginThrottle.key.like("name:lagi%")).count() == 0
+        clock.advance(hours=2)
+        authenticate(session, "rudi", PASSWORD, clock.moment, "10.0.0.9")
+        assert session.query(LoginThrottle).count() == 0   # failures older than an hour are dropped
