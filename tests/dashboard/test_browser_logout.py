@@ -17,6 +17,18 @@ pytestmark = pytest.mark.asyncio
 PERSONAL = (seed.NIK, "SITI AMINAH", "081234567890", "+6281234567890", "1990-08-17")
 
 
+async def settled_content(page) -> str:
+    """The page's HTML once the navigation Back started (and any redirect after it) has finished."""
+    for _ in range(50):
+        try:
+            await page.wait_for_load_state("load")
+            return await page.content()
+        except PlaywrightError as error:
+            if "navigating" not in str(error):
+                raise
+    raise AssertionError("the page never settled")
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_back_after_logout_shows_no_personal_data(live_dashboard, browser_path, database, vault, staff):
     base = live_dashboard
@@ -43,7 +55,7 @@ async def test_back_after_logout_shows_no_personal_data(live_dashboard, browser_
                 await page.go_back(wait_until="load")
             except PlaywrightError:           # "confirm form resubmission" for the POSTed page: nothing shown
                 pass
-            content = await page.content()
+            content = await settled_content(page)
             seen.append(page.url)
             for secret in PERSONAL:
                 assert secret not in content, (page.url, secret)
