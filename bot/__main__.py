@@ -98,17 +98,22 @@ def cmd_applications(args) -> int:
     from bot.enrolment.status import StatusError, change_status
     from bot.knowledge import default_knowledge
     from bot.runtime import fail, open_database
-    from bot.storage.models import Application
+    from bot.storage.models import Application, StatusChange
     from bot.storage.repository import Repository
 
     database = open_database(Settings())
     with database.transaction() as session:
         repo = Repository(session)
         if args.action == "set-status":
+            before = repo.by_reference(args.reference)
+            before = before.status if before is not None else None
             try:
                 app = change_status(repo, default_knowledge(), args.reference, args.status, args.reason or "")
             except StatusError as error:
                 fail(str(error))
+            if app.status != before:          # the dashboard's status history shows it too
+                session.add(StatusChange(application_id=app.id, status=app.status, reason=app.status_reason,
+                                         staff_name="(baris perintah)"))
             print(f"{app.reference}: {app.status}" + (f" ({app.status_reason})" if app.status_reason else ""))
             return 0
         rows = session.query(Application).filter(Application.status != "draft").order_by(Application.id).all()
@@ -145,17 +150,55 @@ def cmd_dashboard(args) -> int:
 def cmd_staff(args) -> int:
     import getpass
 
-    from bot.dashboard.staff import StaffError, add_staff
+    from bot.dashboard import sessions
+    from bot.dashboard import staff as accounts
     from bot.runtime import fail, open_database
+    from bot.storage.models import Staff, now
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Sandi baru: ")
+    def new_password() -> str:
+        if args.password_stdin:
+            return sys.stdin.readline().rstrip("\n")
+        password = getpass.getpass("Sandi baru: ")
+        if getpass.getpass("Ulangi sandi baru: ") != password:
+            fail("Kedua sandi tidak sama.")
+        return password
+
     database = open_database(Settings())
     try:
+        if args.action == "list":
+            with database.transaction() as session:
+                rows = session.query(Staff).order_by(Staff.id).all()
+                moment = now()
+                for staff in rows:
+                    state = "nonaktif" if staff.disabled_at else "aktif"
+                    live = sessions.live_count(session, staff.id, moment)
+                    print(f"{staff.id:>4}  {staff.name:<24} {staff.role:<9} {state:<9} {live} sesi  "
+                          f"dibuat {staff.created_at:%Y-%m-%d}")
+                if not rows:
+                    print("Belum ada akun petugas.")
+            return 0
+        if args.action in ("add", "passwd"):
+            password = new_password()
         with database.transaction() as session:
-            add_staff(session, args.name, args.role, password)
-    except StaffError as error:
+            if args.action == "add":
+                accounts.add_staff(session, args.name, args.role, password)
+                print(f"Akun {args.name} ({args.role}) dibuat.")
+            elif args.action == "unlock":
+                accounts.unlock(session, args.name)
+                print(f"Percobaan masuk yang gagal untuk {args.name} dilupakan; bisa langsung masuk lagi.")
+            else:
+                staff = accounts.by_name(session, args.name)
+                if args.action == "passwd":
+                    ended = accounts.set_password(session, staff, password)
+                    print(f"Sandi {staff.name} diganti; {ended} sesi yang masih masuk diakhiri.")
+                elif args.action == "disable":
+                    ended = accounts.disable(session, staff)
+                    print(f"Akun {staff.name} dinonaktifkan; {ended} sesi diakhiri. Riwayatnya tetap tersimpan.")
+                else:
+                    accounts.enable(session, staff)
+                    print(f"Akun {staff.name} aktif lagi.")
+    except accounts.StaffError as error:
         fail(str(error))
-    print(f"Akun {args.name} ({args.role}) dibuat.")
     return 0
 
 
@@ -288,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("name")
     staff_add.add_argument("--role", required=True, choices=["admin", "reviewer", "agent"])
     staff_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    staff_sub.add_parser("list", help="every account: role, enabled or disabled, live sessions")
+    staff_passwd = staff_sub.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    staff_passwd.add_argument("name")
+    staff_passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    for action, text in (("disable", "disable an account (never deleted; its sessions end)"),
+                         ("enable", "enable a disabled account again"),
+                         ("unlock", "forget an account name's failed logins (the login delays)")):
+        staff_sub.add_parser(action, help=text).add_argument("name")
     staff.set_defaults(func=cmd_staff)
 
     nlu = sub.add_parser("nlu-serve", help="serve the NLU model over HTTP for NLU_URL (Rasa's /model/parse)")

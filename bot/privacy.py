@@ -16,10 +16,15 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-# A NIK is 16 digits; people type it with spaces, dots or dashes between groups.
-_NIK = re.compile(r"(?<!\d)(\d[\s.-]?){15}\d(?!\d)")
-# Indonesian phone numbers: 08…, +628…, 628…, 9-13 digits after the prefix, with optional separators.
-_PHONE = re.compile(r"(?<![\d+])(?:\+?62|0)8(?:[\s.-]?\d){7,12}(?!\d)")
+# One optional separator between digits: people type a NIK as `3201 0145 0890 0001`,
+# `3201.0145.0890.0001`, `3201/0145/0890/0001` or `3201-0145-…`.
+_SEP = r"[\s./-]"
+# A NIK: any 16 digits with at most one separator between two digits.
+_NIK = re.compile(rf"(?<!\d)(?:\d{_SEP}?){{15}}\d(?!\d)")
+# Indonesian mobile numbers in every common spacing: 0812…, +62 812…, 62-812-…, (0812) 3456-7890,
+# +62 (0)812 …: the prefix, an 8, then 7-12 digits with at most one separator between two.
+_PHONE = re.compile(
+    rf"(?<![\d+])(?:(?:\+62|62|\(\+?62\)){_SEP}?(?:\(0\){_SEP}?)?\(?|\(?0)8(?:\)?{_SEP}?\d){{7,12}}(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

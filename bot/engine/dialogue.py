@@ -119,8 +119,9 @@ class Dialogue:
             flow, step = user.flow, user.step
             turn = Turn(user=user, repo=repo, knowledge=self.knowledge, answers=self.engine, today=self.today(),
                         vault=self.vault, bot_username=self.bot_username, understood=understood)
-            if repo.open_handoff(user) is not None:
-                replies = tuple(self._during_handoff(turn, event))
+            handoff = repo.open_handoff(user)
+            if handoff is not None:
+                replies = tuple(self._during_handoff(turn, event, handoff))
             else:
                 replies = tuple(self._dispatch(turn, event))
             if not turn.forgotten:
@@ -270,10 +271,16 @@ class Dialogue:
                                                  when=when_text(self.office_hours.next_opening(moment)))
         return [Reply(text + "\n\n" + texts["urgent"].format(call_centre=turn.fact("call_centre")))]
 
-    def _during_handoff(self, turn: Turn, event: Event) -> list[Reply]:
-        """Messages go to the agent (they are logged); only commands get a short note."""
+    def _during_handoff(self, turn: Turn, event: Event, handoff) -> list[Reply]:
+        """Messages go to the agent (they are logged); only commands get a short note. A message
+        while staff wait for the person (pending) puts the handoff back in the agents' queue."""
         if isinstance(event, TextEvent):
             turn.extra["handoff"] = True
+        if not isinstance(event, CommandEvent):
+            if handoff.status == "pending":
+                handoff.status = "open"
+            if handoff.waiting_since is None:
+                handoff.waiting_since = dt.datetime.now(dt.timezone.utc)
         if isinstance(event, CommandEvent):
             return [Reply(self.knowledge.texts["handoff"]["waiting"])]
         return []

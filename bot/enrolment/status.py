@@ -6,10 +6,23 @@ from bot.storage.models import Application, User, now
 from bot.storage.repository import Repository
 
 STATUSES = ("diajukan", "diverifikasi", "aktif", "ditolak")
+# Where an application may go from each status. A decision is final: a rejected applicant applies
+# again with /daftar (the rejection message says so), an active membership is not undone here.
+# A verification can be sent back for another look. Every move sends the applicant a message.
+TRANSITIONS = {
+    "diajukan": ("diverifikasi", "aktif", "ditolak"),
+    "diverifikasi": ("aktif", "ditolak", "diajukan"),
+    "aktif": (),
+    "ditolak": (),
+}
 
 
 class StatusError(ValueError):
     pass
+
+
+def next_statuses(status: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(status, ())
 
 
 def change_status(repo: Repository, knowledge: Knowledge, reference: str, status: str,
@@ -24,6 +37,10 @@ def change_status(repo: Repository, knowledge: Knowledge, reference: str, status
         raise StatusError("Penolakan perlu alasan (--reason), supaya pendaftar tahu apa yang harus diperbaiki.")
     if app.status == status:
         return app
+    if status not in next_statuses(app.status):
+        allowed = next_statuses(app.status)
+        raise StatusError(f"Status {app.status} tidak bisa diubah menjadi {status}. "
+                          + (f"Yang bisa: {', '.join(allowed)}." if allowed else "Status ini sudah final."))
     app.status, app.status_reason, app.decided_at = status, reason.strip() or None, now()
     user = repo.session.get(User, app.user_id) if app.user_id else None
     if user is not None:

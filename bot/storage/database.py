@@ -67,9 +67,22 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
         config = self._alembic()
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as connection:
+            if sqlite:
+                # Batch migrations rebuild SQLite tables by copy-and-swap; with foreign keys on,
+                # dropping the old copy would cascade into (or null) the rows that point at it.
+                # The pragma only takes effect outside a transaction, hence on the raw connection.
+                connection.connection.cursor().execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+                        raise RuntimeError("a migration left rows pointing at missing rows")
+            finally:
+                if sqlite:
+                    connection.connection.cursor().execute("PRAGMA foreign_keys=ON")
 
     def ensure_schema(self, upgrade: bool) -> None:
         """Upgrade when allowed; otherwise refuse to run on an outdated schema with a clear message."""

@@ -196,9 +196,15 @@ class Worker(Base):
 
 
 class Staff(Base):
-    """A staff account of the dashboard (argon2 password hash, lockout after repeated failures)."""
+    """A staff account of the dashboard (argon2 password hash).
+
+    Accounts are disabled, never deleted, and ids are never reused (AUTOINCREMENT on SQLite, a
+    sequence on PostgreSQL): nothing that names a staff id can come to mean another person.
+    `failed_logins`/`locked_until` are no longer used: login throttling lives in `login_throttle`.
+    """
 
     __tablename__ = "staff"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id = Column(BigId, primary_key=True, autoincrement=True)
     name = Column(String(64), nullable=False, unique=True)
@@ -207,6 +213,40 @@ class Staff(Base):
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    disabled_at = Column(DateTime(timezone=True))             # set: the account cannot log in
+    password_changed_at = Column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A logged-in browser: the cookie holds a random token, this row its SHA-256 hash.
+
+    Deleted on logout, and every row of an account on a password change or when it is disabled;
+    valid for 8 hours from login and 30 minutes after the last request.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=now)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    address = Column(String(45))
+    user_agent = Column(String(200))
+
+
+class LoginThrottle(Base):
+    """Failed logins per account name (known or not) and per client address: each failure past a
+    few makes the next attempt wait longer, instead of a lock anyone could trigger."""
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(120), primary_key=True)               # "name:<name>" | "address:<ip>"
+    failures = Column(Integer, nullable=False, default=0)
+    not_before = Column(DateTime(timezone=True))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=now)
 
 
 class AuditLog(Base):
@@ -221,6 +261,7 @@ class AuditLog(Base):
     action = Column(String(32), nullable=False)
     target = Column(String(64))
     detail = Column(Text)
+    address = Column(String(45))                             # the client address of the request
 
 
 class ReviewLabel(Base):
@@ -233,6 +274,7 @@ class ReviewLabel(Base):
     staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
     created_at = Column(DateTime(timezone=True), nullable=False, default=now)
     exported_at = Column(DateTime(timezone=True))
+    batch = Column(String(32), index=True)                   # one labelling action, for "undo"
 
 
 class Handoff(Base):
@@ -243,7 +285,49 @@ class Handoff(Base):
     id = Column(BigId, primary_key=True, autoincrement=True)
     user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     reason = Column(String(24), nullable=False)              # intent | menu | fallback
-    status = Column(String(16), nullable=False, default="open", index=True)   # open | closed
-    agent_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    # open (waiting for staff) | pending (staff answered, waiting for the person) | resolved (bot again);
+    # "closed" on rows from before the inbox means resolved.
+    status = Column(String(16), nullable=False, default="open", index=True)
+    agent_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))     # assigned to
     opened_at = Column(DateTime(timezone=True), nullable=False, default=now)
     closed_at = Column(DateTime(timezone=True))
+    first_response_at = Column(DateTime(timezone=True))    # the first staff reply
+    waiting_since = Column(DateTime(timezone=True))        # the person's oldest unanswered message
+
+
+class HandoffNote(Base):
+    """A private note staff leave on a handoff; never sent to the person."""
+
+    __tablename__ = "handoff_notes"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    handoff_id = Column(BigId, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class ConversationReview(Base):
+    """A reviewer read a person's conversation ("reviewed" marker in the conversation list)."""
+
+    __tablename__ = "conversation_reviews"
+
+    user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))
+    reviewed_at = Column(DateTime(timezone=True), nullable=False, default=now)
+
+
+class StatusChange(Base):
+    """An application's status history: who set which status when, and why."""
+
+    __tablename__ = "application_status_changes"
+
+    id = Column(BigId, primary_key=True, autoincrement=True)
+    application_id = Column(BigId, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
+    status = Column(String(16), nullable=False)
+    reason = Column(Text)
+    staff_id = Column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))
+    staff_name = Column(String(64))                          # None: the applicant (submitted in the chat)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=now)

@@ -7,10 +7,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import (Application, Business, Handoff, IncomingUpdate, LessonProgress, MessageLog,
-                                Outbox, User, now)
+from bot.storage.models import (Application, Business, ConversationReview, Handoff, HandoffNote, IncomingUpdate,
+                                LessonProgress, MessageLog, Outbox, StatusChange, User, now)
 
 ACTIVE_STATUSES = ("diajukan", "diverifikasi", "aktif")
+HANDOFF_ACTIVE = ("open", "pending")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
                     "regency", "occupation", "income", "income_base", "status_reason")
 
@@ -54,9 +55,16 @@ class Repository:
         self.session.execute(delete(MessageLog).where(MessageLog.user_id == user.id))
         self.session.execute(delete(LessonProgress).where(LessonProgress.user_id == user.id))
         self.session.execute(delete(Outbox).where(Outbox.user_id == user.id))
+        handoffs = select(Handoff.id).where(Handoff.user_id == user.id)
+        self.session.execute(delete(HandoffNote).where(HandoffNote.handoff_id.in_(handoffs))   # staff notes about them
+                             .execution_options(synchronize_session=False))
+        self.session.execute(delete(ConversationReview).where(ConversationReview.user_id == user.id))
         self.session.execute(delete(Handoff).where(Handoff.user_id == user.id))
         self.session.execute(delete(Application).where(Application.user_id == user.id,
                                                        Application.status == "draft"))
+        mine = select(Application.id).where(Application.user_id == user.id)
+        self.session.execute(update(StatusChange).where(StatusChange.application_id.in_(mine))
+                             .values(reason=None).execution_options(synchronize_session=False))
         self.session.execute(update(Application).where(Application.user_id == user.id)
                              .values(user_id=None, business_id=None, **{c: None for c in PERSONAL_COLUMNS}))
         owned = [b.id for b in self.businesses_of(user)]
@@ -95,11 +103,12 @@ class Repository:
 
     # Handoffs ------------------------------------------------------------------------------
     def open_handoff(self, user: User) -> Handoff | None:
-        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status == "open")
+        """The handoff staff are handling (open: waiting for staff; pending: waiting for the person)."""
+        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status.in_(HANDOFF_ACTIVE))
         return self.session.execute(query).scalars().first()
 
     def start_handoff(self, user: User, reason: str) -> Handoff:
-        handoff = Handoff(user_id=user.id, reason=reason, status="open")
+        handoff = Handoff(user_id=user.id, reason=reason, status="open", waiting_since=now())
         self.session.add(handoff)
         self.session.flush()
         return handoff
@@ -159,7 +168,12 @@ class Repository:
         return list(self.session.execute(query).scalars())
 
     def expire_personal_data(self, decided_before: dt.datetime) -> int:
-        """Anonymise applications decided longer ago than the retention period."""
+        """Anonymise applications decided longer ago than the retention period (and the reasons in
+        their status history)."""
+        expired = select(Application.id).where(Application.decided_at < decided_before,
+                                               Application.nik_token.is_not(None))
+        self.session.execute(update(StatusChange).where(StatusChange.application_id.in_(expired))
+                             .values(reason=None).execution_options(synchronize_session=False))
         result = self.session.execute(
             update(Application).where(Application.decided_at < decided_before, Application.nik_token.is_not(None))
             .values(**{c: None for c in PERSONAL_COLUMNS}))

@@ -49,13 +49,17 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         await page.fill("input[name=q]", "xyzzy")
         await page.click("button:has-text('Saring')")
         rows = page.locator("table.list tbody tr")
-        assert await rows.count() == 2
-        assert "xyzzy plugh kwek" in await rows.first.inner_text()
+        assert await rows.count() == 1                       # one row per person: Budi typed it twice
+        assert "tidak dipahami" in await rows.first.inner_text()
         await page.fill("input[name=q]", "")
         await page.select_option("select[name=intent]", "contribution_bpu")
         await page.click("button:has-text('Saring')")
-        assert "brp iuran bpjs tk buat pedagang" in await page.inner_text("table.list tbody")
-        assert "xyzzy" not in await page.inner_text("table.list tbody")
+        assert await rows.count() == 1
+        await page.select_option("select[name=role]", "owner")          # Budi is a worker
+        await page.click("button:has-text('Saring')")
+        assert "Tidak ada percakapan yang cocok" in await page.inner_text("table.list tbody")
+        await page.select_option("select[name=role]", "")
+        await page.click("button:has-text('Saring')")
         await shot(page, "conversations")
         await page.click("table.list tbody tr >> nth=0 >> a")
         assert "Percakapan #" in await page.inner_text("h1")
@@ -64,8 +68,8 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         # Review queue: the two identical messages form one group; label it and export.
         await page.goto(f"{base}/review")
         group = page.locator("tr", has_text="xyzzy plugh kwek")
-        assert "2" in await group.locator("td >> nth=0").inner_text()
-        await group.locator("select[name=intent]").select_option("out_of_scope")
+        assert "2" in await group.locator("td.count").inner_text()
+        await group.locator("input[name=intent]").fill("out_of_scope")
         await group.locator("button:has-text('Label kelompok')").click()
         assert "2 pesan diberi label out_of_scope" in await page.inner_text(".flash")
         await shot(page, "review")
@@ -93,6 +97,16 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         sent = [params for method, params in standin.calls if method == "sendMessage"
                 and "Bu Siti" in params.get("_plain", "")]
         assert sent and "&lt;b&gt;" in sent[0]["text"]
+        assert "menunggu pengguna" in await page.inner_text(".handoff-meta .state")
+        # Siti answers: the handoff is back with the agents (open), the bot still quiet.
+        mark = standin.activity(siti.chat_id)
+        standin.send_text(siti.user_id, "nomor pengajuannya 12345")
+        # The open page shows her message by itself (its refresh script), then the state is back to open.
+        await page.locator("#timeline li", has_text="nomor pengajuannya 12345").wait_for(timeout=30000)
+        assert await siti.settle(mark, timeout=3) == []
+        await page.reload()
+        assert "menunggu petugas" in await page.inner_text(".handoff-meta .state")
+        assert "nomor pengajuannya 12345" in await page.locator("#timeline li").last.inner_text()
         mark = standin.activity(siti.chat_id)
         await page.click("button:has-text('Selesai, kembalikan ke bot')")
         events = await siti.settle(mark, timeout=30)
@@ -118,7 +132,7 @@ async def test_staff_work_through_the_browser(telegram, standin, live_dashboard,
         assert "AKTIF" in texts(events)
 
         await page.goto(f"{base}/insights")
-        assert await page.locator("svg.chart").count() >= 6
+        assert await page.locator("svg.chart, table.bars").count() >= 6
         await shot(page, "insights")
         await page.goto(f"{base}/audit")
         audit_text = await page.inner_text("table.list")

@@ -48,5 +48,5 @@ def test_a_label_that_is_neither_an_intent_nor_a_topic_is_refused(client, staff,
     response = client.post("/review/label", data={
         "csrf": csrf_of(client, "/review"), "key": normalize(GIBBERISH), "predicted": "nlu_fallback",
         "intent": "claim_jht/no_such_topic"}, follow_redirects=True)
-    assert "Pilih intent (atau topik) yang benar dulu." in response.text
+    assert "Pilih label yang benar dulu" in response.text
     assert GIBBERISH in client.get("/review").text                  # still waiting for a label

@@ -223,9 +223,28 @@ def test_status_changes_reach_the_user_and_show_in_status(dialogue, database, kn
     replies = say(dialogue, CommandEvent("status"))
     assert reference in replies[-1].text and "ditolak" in replies[-1].text and "Foto KTP buram" in replies[-1].text
     with database.transaction() as session:
-        change_status(Repository(session), knowledge, reference, "aktif")
+        with pytest.raises(ValueError, match="final"):         # a rejection is not undone: apply again
+            change_status(Repository(session), knowledge, reference, "aktif")
         texts = [m.text for m in session.query(Outbox).order_by(Outbox.id)]
-    assert "Foto KTP buram" in texts[0] and "AKTIF" in texts[1]
+    assert len(texts) == 1 and "Foto KTP buram" in texts[0]
+
+
+def test_each_allowed_status_change_tells_the_applicant(dialogue, database, knowledge):
+    from bot.enrolment.status import STATUSES, TRANSITIONS
+
+    assert set(TRANSITIONS) == set(STATUSES)
+    enrol_until_summary(dialogue)
+    say(dialogue, ButtonEvent("enrol:submit"))
+    reference = application(database).reference
+    for status in ("diverifikasi", "diajukan", "diverifikasi", "aktif"):     # sent back once, then activated
+        with database.transaction() as session:
+            change_status(Repository(session), knowledge, reference, status)
+    with database.transaction() as session:
+        with pytest.raises(ValueError, match="final"):
+            change_status(Repository(session), knowledge, reference, "diajukan")
+        texts = [m.text for m in session.query(Outbox).filter_by(kind="status").order_by(Outbox.id)]
+    assert len(texts) == 4 and "diverifikasi" in texts[0] and "kembali ke diajukan" in texts[1]
+    assert "AKTIF" in texts[3]
 
 
 def test_an_unfinished_application_gets_one_reminder_after_a_day(dialogue, database):
