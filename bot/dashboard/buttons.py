@@ -50,9 +50,9 @@ def label_lookup(knowledge: Knowledge) -> dict[str, str]:
     for lesson_id, lesson in knowledge.lessons.lessons.items():
         labels[f"l:{lesson_id}"] = lesson.title
         labels[f"q:{lesson_id}:start"] = learning["quiz_start"]
-        for index in range(len(lesson.cards)):
-            labels[f"l:{lesson_id}:{index}"] = f"{lesson.title} ({index + 1}/{len(lesson.cards)})"
-        for number, question in enumerate(lesson.quiz):
+        for index in range(len(lesson.all_cards)):
+            labels[f"l:{lesson_id}:{index}"] = f"{lesson.title} ({index + 1}/{len(lesson.all_cards)})"
+        for number, question in enumerate(lesson.all_quiz):
             for n, option in enumerate(question.options):
                 labels[f"q:{lesson_id}:{number}:{n}"] = option.text
     return labels
