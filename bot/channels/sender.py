@@ -9,6 +9,10 @@ reminders — leaves the outbox through here.
 - Each row is claimed with a lease before sending and marked sent after, so a reply is sent once.
   (A timeout after Telegram accepted the message cannot be told apart from a lost request; such a
   retry may repeat it. The stand-in's faults reject before accepting, as 429/5xx do.)
+- No busy polling: a turn's replies are sent by the turn itself (`flush(chat)`); the sender's own
+  round runs when something in this process woke it (`wake()`: reminders queued), when a retry it
+  knows of falls due, and otherwise every `interval` seconds (messages other processes queued:
+  staff answers, status changes, a dead worker's leftovers). The heartbeat is one UPDATE a second.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from bot.storage.models import Outbox, now
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(seconds=30)
+IDLE_POLL = 5.0          # seconds between reads of the outbox when nothing woke the sender
+RECOUNT_EVERY = 5        # beats between counts of the live senders (their share of the rate)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 60.0
 
@@ -69,6 +75,11 @@ class Sender:
         self.chats: dict[str, TokenBucket] = defaultdict(lambda: TokenBucket(per_chat_rate, per_chat_burst))
         self.chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.stats = {"sent": 0, "retried": 0, "failed": 0, "rate_limited": 0}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._requested = False     # wake() was called: a round now
+        self._due = 0.0             # when (monotonic) the next row seen waiting falls due; 0: none
+        self._beats = 0
 
     # Claiming ------------------------------------------------------------------------------------
     def _claim(self, chat_id: str | None, limit: int) -> list[tuple[int, str, dict, int | None]]:
@@ -82,13 +93,20 @@ class Sender:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.execute(query).scalars())
-            living = set(session.execute(liveness.alive()).scalars())
+            # Live holders and when they would count as dead (their lease is free from then on).
+            beats = dict(session.execute(liveness.alive_since()).all())
+            living = set(beats) | {liveness.INSTANCE}
             claimed, blocked = [], set()
             for row in rows:
                 due = (row.next_attempt_at is None or _aware(row.next_attempt_at) <= moment
                        or (row.claimed_by is not None and row.claimed_by not in living))   # its holder died
                 if row.chat_id in blocked or not due:
                     blocked.add(row.chat_id)              # a chat's messages go in order: wait behind it
+                    if not due:
+                        free_at = _aware(row.next_attempt_at)
+                        if row.claimed_by in beats and row.claimed_by != liveness.INSTANCE:
+                            free_at = min(free_at, _aware(beats[row.claimed_by]) + liveness.DEAD_AFTER)
+                        self._expect(time.monotonic() + (free_at - moment).total_seconds())
                     continue
                 if len(claimed) >= limit:
                     break
@@ -152,6 +170,7 @@ class Sender:
             self.stats["rate_limited"] += 1
             metrics.SEND_ERRORS.labels("429").inc()
             await asyncio.to_thread(self._finish, row_id, retry_in=seconds, error="429", count_attempt=False)
+            self._expect(time.monotonic() + seconds)
             return "later"
         except (BadRequest, Forbidden) as error:        # BadRequest is a NetworkError: first
             log.warning("message %s refused for good: %s", row_id, error.__class__.__name__)
@@ -163,8 +182,9 @@ class Sender:
             attempts = await asyncio.to_thread(self._attempts, row_id)
             self.stats["retried"] += 1
             metrics.SEND_ERRORS.labels("network").inc()
-            await asyncio.to_thread(self._finish, row_id, retry_in=min(MAX_BACKOFF, 0.5 * 2 ** attempts),
-                                    error=error.__class__.__name__)
+            backoff = min(MAX_BACKOFF, 0.5 * 2 ** attempts)
+            await asyncio.to_thread(self._finish, row_id, retry_in=backoff, error=error.__class__.__name__)
+            self._expect(time.monotonic() + backoff)
             return "later"
         self.stats["sent"] += 1
         metrics.SENT.inc()
@@ -182,22 +202,53 @@ class Sender:
             row = session.get(Outbox, row_id)
             return row.attempts if row else 0
 
-    async def run(self, interval: float = 0.5) -> None:
+    def wake(self) -> None:
+        """Something was queued in this process: run a round now (from any thread)."""
+        self._requested = True
+        self._poke()
+
+    def _expect(self, moment: float) -> None:
+        """A row waits until `moment` (a retry, a lease): run a round then (from any thread)."""
+        if moment > 0 and (not self._due or moment < self._due):
+            self._due = moment
+            self._poke()
+
+    def _poke(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, interval: float = IDLE_POLL) -> None:
         """Deliver whatever is due, forever (retries, reminders, agents' answers, other workers' leftovers);
-        beat this process's heartbeat on the way."""
-        last_beat = 0.0
+        beat this process's heartbeat on the way. Between rounds it sleeps until woken, until a row it
+        saw waiting falls due, or `interval` seconds."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        last_beat = last_round = float("-inf")
         while True:
+            self._wake.clear()              # set again meanwhile: the wait below returns at once
+            moment = time.monotonic()
             try:
-                if time.monotonic() - last_beat > liveness.BEAT:
+                if moment - last_beat >= liveness.BEAT:
+                    last_beat = moment
                     await asyncio.to_thread(self._beat)
-                    last_beat = time.monotonic()
-                await self.flush()
+                if self._requested or moment - last_round >= interval or (self._due and moment >= self._due):
+                    self._requested, self._due, last_round = False, 0.0, moment
+                    await self.flush()
             except Exception:
                 log.exception("sender round failed; trying again")
-            await asyncio.sleep(interval)
+            until = min(last_beat + liveness.BEAT, last_round + interval, self._due or float("inf"))
+            try:
+                await asyncio.wait_for(self._wake.wait(), max(0.01, until - time.monotonic()))
+            except asyncio.TimeoutError:
+                pass
 
     def _beat(self) -> None:
+        """One UPDATE; every few beats (and the first) also the row's clean-up and the count of the
+        live senders."""
         with self.database.transaction() as session:
+            recount = self._beats % RECOUNT_EVERY == 0
+            self._beats += 1
+            if not recount and liveness.touch(session):
+                return
             liveness.beat(session)
             senders = session.execute(select(func.count()).select_from(liveness.alive().subquery())).scalar_one()
         # Telegram's limit is per bot, not per process: the live processes share it.

@@ -25,7 +25,7 @@ from telegram.request import HTTPXRequest
 from bot.engine.dialogue import COMMANDS, Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
 from bot import metrics
-from bot.channels.sender import Sender
+from bot.channels.sender import IDLE_POLL, Sender
 from bot.engine.outbox import run_housekeeping
 from bot.engine.replies import Reply, split_reply, split_text
 
@@ -65,7 +65,7 @@ def command_of(text: str) -> CommandEvent:
 class TelegramChannel:
     """Glue between python-telegram-bot and the dialogue; one per process."""
 
-    def __init__(self, dialogue: Dialogue, outbox_interval: float = 0.5, housekeeping_interval: float = 60.0,
+    def __init__(self, dialogue: Dialogue, outbox_interval: float = IDLE_POLL, housekeeping_interval: float = 60.0,
                  rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3.0,
                  flood_limit: int = FLOOD_LIMIT):
         self.dialogue = dialogue
@@ -136,7 +136,9 @@ class TelegramChannel:
     async def _housekeeping_loop(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(run_housekeeping, self.dialogue)
+                done = await asyncio.to_thread(run_housekeeping, self.dialogue)
+                if any(done.values()) and self.sender is not None:
+                    self.sender.wake()              # reminders queued: out now, not at the next poll
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(self.housekeeping_interval)

@@ -131,3 +131,43 @@ async def test_queuing_the_same_reply_twice_sends_it_once(standin, database):
     finally:
         await bot.shutdown()
     assert len(standin.bot_messages(401)) == 2
+
+
+async def _wait_for(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not delivered"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_idle_sender_does_not_poll_the_outbox_yet_delivers_when_woken_or_due(standin, database):
+    """No busy polling: with the fallback poll an hour away, an idle sender reads the outbox once (at
+    start) and then only beats; a reply queued in this process goes out when the sender is woken,
+    and a 429's retry goes out when it falls due, without waiting for the poll."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *rest: statements.append(sql.lower()))
+    bot, sender = await sender_for(standin, database, per_chat_rate=50, per_chat_burst=50)
+    task = asyncio.create_task(sender.run(interval=3600))
+    try:
+        await _wait_for(lambda: any("from outbox" in s for s in statements))        # the first round
+        await asyncio.sleep(2.5)                                                    # idle
+        idle = [s for s in statements if "outbox" in s]
+        assert len(idle) == 1, idle
+        assert any("update workers" in s for s in statements)                        # still beating
+
+        queue(database, "501", 1)
+        sender.wake()
+        await _wait_for(lambda: len(standin.bot_messages(501)) == 1)
+
+        standin.fail("sendMessage", 429, times=1, retry_after=1)
+        queue(database, "502", 1)
+        sender.wake()
+        await _wait_for(lambda: sender.stats["rate_limited"] == 1)
+        await _wait_for(lambda: len(standin.bot_messages(502)) == 1)                # retried when due
+    finally:
+        task.cancel()
+        await bot.shutdown()
+    assert [m["text"] for m in standin.bot_messages(502)] == ["pesan 0 untuk 502"]
