@@ -12,6 +12,7 @@ import re
 import secrets
 from typing import Callable
 
+from bot import trace
 from bot.engine.engine import MIN_INCOME, Engine, Outcome
 from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
                                UserRef)
@@ -77,7 +78,7 @@ def _loggable(value):
 class Dialogue:
     def __init__(self, engine: Engine, database: Database, vault: Vault, wait_for_model: bool = False,
                  today: Callable[[], dt.date] | None = None, bot_username: str = "",
-                 office_hours: OfficeHours | None = None):
+                 office_hours: OfficeHours | None = None, clock: Callable[[], dt.datetime] | None = None):
         self.engine = engine
         self.database = database
         self.vault = vault
@@ -85,6 +86,7 @@ class Dialogue:
         self.today = today or engine.today
         self.bot_username = bot_username      # set by the Telegram adapter once it knows it
         self.office_hours = office_hours or OfficeHours.parse("mon-fri 08:00-16:00")
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))     # the moment, for office hours
 
     @property
     def knowledge(self):
@@ -108,6 +110,7 @@ class Dialogue:
         event = _clean_event(event)
         understood = self._parse_early(event)
         with self.database.transaction() as session:
+            trace.mark("transaction", update_id)
             repo = Repository(session)
             if update_id is not None and repo.update_done(update_id):
                 return Outcome((), None)
@@ -130,6 +133,7 @@ class Dialogue:
                 for number, piece in enumerate(pieces):
                     repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
                                      pressed_message_id if piece.edit else None)
+        trace.mark("committed", update_id)
         return Outcome(replies, turn.understood, queued)
 
     def _parse_early(self, event: Event):
@@ -256,7 +260,7 @@ class Dialogue:
         """Open a handoff: staff see it in their inbox, the bot stays quiet in this chat meanwhile."""
         texts = self.knowledge.texts["handoff"]
         turn.repo.start_handoff(turn.user, reason)
-        moment = dt.datetime.now(dt.timezone.utc)
+        moment = self.clock()
         if self.office_hours.is_open(moment):
             text = texts["opened"]
         else:
