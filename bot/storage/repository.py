@@ -160,9 +160,11 @@ class Repository:
 
     def expire_personal_data(self, decided_before: dt.datetime) -> int:
         """Anonymise applications decided longer ago than the retention period."""
+        # "fetch": the ORM must not compare the rows it holds in Python (SQLite hands back naive
+        # datetimes, `decided_before` is aware: a TypeError whenever an application was loaded).
         result = self.session.execute(
             update(Application).where(Application.decided_at < decided_before, Application.nik_token.is_not(None))
-            .values(**{c: None for c in PERSONAL_COLUMNS}))
+            .values(**{c: None for c in PERSONAL_COLUMNS}).execution_options(synchronize_session="fetch"))
         return result.rowcount or 0
 
     # Businesses ----------------------------------------------------------------------------
