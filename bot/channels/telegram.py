@@ -25,7 +25,7 @@ from telegram.request import HTTPXRequest
 from bot.engine.dialogue import COMMANDS, Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
 from bot import metrics
-from bot.channels.sender import IDLE_POLL, Sender
+from bot.channels.sender import IDLE_BEAT, IDLE_POLL, Sender
 from bot.engine.outbox import run_housekeeping
 from bot.engine.replies import Reply, split_reply, split_text
 
@@ -107,7 +107,8 @@ class TelegramChannel:
         app = builder.build()
         # Every message leaves through the one sender (rate limits, retries, exactly once).
         self.sender = Sender(self.dialogue.database, lambda chat, reply, edit: self.send(app.bot, chat, reply, edit),
-                             rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst)
+                             rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst,
+                             idle_beat=IDLE_BEAT if polling else None)      # polling: no update claims
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
@@ -215,14 +216,16 @@ class TelegramChannel:
                 began = time.monotonic()
                 outcome = await asyncio.get_running_loop().run_in_executor(
                     self._pool, self.dialogue.handle, who, event, update.update_id,
-                    pressed.message_id if pressed is not None else None, True)
+                    pressed.message_id if pressed is not None else None, True, self.sender.claim_new)
                 metrics.HANDLE_SECONDS.observe(time.monotonic() - began)
                 metrics.MESSAGES.labels(type(event).__name__.replace("Event", "").lower()).inc()
                 if outcome.understood is not None:
                     metrics.CONFIDENCE.observe(outcome.understood.confidence)
                     if outcome.understood.is_fallback:
                         metrics.FALLBACKS.inc()
-                if outcome.queued:
+                if outcome.claimed:                 # claimed in the turn's transaction: send them
+                    await self.sender.send_claimed(outcome.claimed)
+                elif outcome.queued:
                     await self.sender.flush(str(chat.id))
                 else:                               # the user was just deleted: nothing to queue for
                     await self.deliver(context.bot, chat.id, outcome.replies, pressed)

@@ -99,13 +99,15 @@ class Dialogue:
             return user is not None and user.role is not None
 
     def handle(self, who: UserRef, event: Event, update_id: int | None = None,
-               pressed_message_id: int | None = None, queue: bool = False) -> Outcome:
+               pressed_message_id: int | None = None, queue: bool = False,
+               claim: Callable | None = None) -> Outcome:
         """Handle one event in one transaction.
 
         With `update_id`, an update already handled is recognised and yields nothing (Telegram
         redelivers). With `queue`, the replies are written to the outbox in the same transaction
         (idempotency key = update id + reply number) for the sender, so a crash after the commit
-        loses no reply and a reprocessed update queues none twice.
+        loses no reply and a reprocessed update queues none twice. With `claim(session, rows)` as
+        well (the sender's), the sender claims them in that transaction too (`Outcome.claimed`).
         """
         event = _clean_event(event)
         understood = self._parse_early(event)
@@ -126,15 +128,17 @@ class Dialogue:
                 self._log(turn, event, flow, step, replies)
             if update_id is not None:
                 repo.finish_update(update_id, who.chat)
-            queued = queue and not turn.forgotten
+            queued, claimed = queue and not turn.forgotten, ()
             if queued:
                 key = f"{who.channel}:{update_id if update_id is not None else secrets.token_hex(8)}"
                 pieces = [piece for reply in replies for piece in split_reply(reply)]
-                for number, piece in enumerate(pieces):
-                    repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
-                                     pressed_message_id if piece.edit else None)
+                rows = [repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
+                                         pressed_message_id if piece.edit else None)
+                        for number, piece in enumerate(pieces)]
+                if claim is not None:
+                    claimed = claim(session, [row for row in rows if row is not None])
         trace.mark("committed", update_id)
-        return Outcome(replies, turn.understood, queued)
+        return Outcome(replies, turn.understood, queued, claimed)
 
     def _parse_early(self, event: Event):
         """Understand typed text before the transaction, so no database lock waits on the model.

@@ -196,13 +196,16 @@ class Repository:
         self.session.add(message)
         return message
 
-    def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> None:
-        """A reply to send; the key makes queuing the same reply twice a no-op."""
+    def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> Outbox | None:
+        """A reply to send (the new row); the key makes queuing the same reply twice a no-op (None)."""
         exists = self.session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first()
-        if exists is None:
-            self.session.add(Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
-                                    text=reply["text"], buttons=reply.get("buttons") or [], attempts=0,
-                                    idempotency_key=key, reply=reply, edit_message_id=edit_message_id))
+        if exists is not None:
+            return None
+        row = Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
+                     text=reply["text"], buttons=reply.get("buttons") or [], attempts=0,
+                     idempotency_key=key, reply=reply, edit_message_id=edit_message_id)
+        self.session.add(row)
+        return row
 
     # Updates -------------------------------------------------------------------------------
     def update_done(self, update_id: int) -> bool:
