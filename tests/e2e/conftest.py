@@ -164,5 +164,5 @@ class Trace:
             found = next((row for row in rows if row[0] in phases), None)
             if found is not None:
                 return found
-            time.sleep(0.003)
+            time.sleep(0.001)
         return None

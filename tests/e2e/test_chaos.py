@@ -28,7 +28,11 @@ KILLS = int(os.environ.get("LINDUNGI_CHAOS_KILLS", "60"))
 # Where a kill lands, by the last marker the process wrote.
 POINTS = {"handler": "handler", "transaction": "transaction", "committed": "after commit", "send": "sender",
           "sent": "after send", "processed": "idle", "listening": "idle"}
-TARGETS = ("handler", "transaction", "send")
+# Per step: kills before the commit (handler, transaction; the update is then handled again), and
+# the last one in the sender (the update is done, its replies are going out). How long after the
+# phase's marker the kill comes, at most (seconds): the handler of a button is a few milliseconds.
+PLAN = ("handler", "transaction")
+DELAY = {"handler": 0.001, "transaction": 0.004, "send": 0.004}
 QUESTION = "brp iuran bpjs tk buat pedagang sebulan"
 
 
@@ -68,15 +72,16 @@ def test_kills_while_busy_lose_nothing_and_send_nothing_twice(standin, tmp_path,
             mark = standin.activity(person.chat_id)
             update_id = act(standin, person, kind, value)["update_id"]
             seen = len(trace.of(bot.pid))
-            for _ in range(min(per_step, KILLS - kills)):
-                target = TARGETS[kills % len(TARGETS)]
+            budget = min(per_step, KILLS - kills)
+            for number in range(budget):
+                target = "send" if number == budget - 1 else PLAN[number % len(PLAN)]
                 committed = any(p == "committed" and d == str(update_id) for _, p, d in trace.lines())
                 if committed and target != "send":
                     target = "send"                     # the update is done: only its replies are left
                 found = trace.wait(bot.pid, {target}, since=seen, timeout=15)
                 if found is None:
                     break                              # this step's work was over before that phase came
-                time.sleep(rng.uniform(0.0, 0.01))
+                time.sleep(rng.uniform(0.0, DELAY[target]))
                 bot.send_signal(signal.SIGKILL)
                 bot.wait(10)
                 phase, detail = trace.last(bot.pid)
