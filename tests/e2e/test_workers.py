@@ -24,12 +24,12 @@ from tests.telegram_standin import buttons_of
 
 pytestmark = [pytest.mark.model, pytest.mark.e2e]
 WORKERS = 3
-USERS = 24
+USERS = 32
 QUESTION = "brp iuran bpjs tk buat pedagang sebulan"
 # The burst each user sends without waiting, and how each reply is recognised, in order.
-BURST = [("/bantuan", lambda m: "/hapusdata" in m["text"]),
+BURST = [("/bantuan", lambda m: m["text"].startswith("Lindungi bisa membantu Anda")),
          ("/belajar", lambda m: sum(data.startswith("l:") for _, data in buttons_of(m)) >= 3),   # the lessons
-         ("/menu", lambda m: m["text"].startswith("Apa yang ingin Anda lakukan")),
+         ("/datasaya", lambda m: m["text"].startswith("🔒 Data Anda di Lindungi")),
          # facts.md §BPU: income Rp1.000.000, JKK Rp10.000 + JKM Rp6.800 = Rp16.800 a month
          (QUESTION, lambda m: "16.800" in m["text"])]
 
@@ -109,15 +109,22 @@ def test_three_workers_on_postgresql_one_killed_mid_batch(standin, tmp_path, pos
         assert set(instance) == {w.pid for w in workers}
 
         def killer() -> None:
-            """Once the run is under way, SIGKILL the victim while it is inside a handler."""
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
+            """Once the run is under way, SIGKILL the victim while it is inside a handler with (for
+            the first 20 s of trying) at least two updates in hand."""
+            began = time.monotonic()
+            while time.monotonic() - began < 120:
                 handled = sum(1 for _, phase, _ in trace.lines() if phase == "processed")
-                last = trace.last(victim.pid)
-                if handled >= USERS * 2 and last is not None and last[0] in ("handler", "transaction"):
+                rows = trace.of(victim.pid)
+                in_hand = ({d for p, d in rows if p == "handler"} - {d for p, d in rows if p == "processed"})
+                enough = 2 if time.monotonic() - began < 20 else 1
+                if handled >= USERS * 2 and rows[-1][0] in ("handler", "transaction") and len(in_hand) >= enough:
                     victim.send_signal(signal.SIGKILL)
                     victim.wait(10)
-                    kill.update(at=time.monotonic(), moment=dt.datetime.now(dt.timezone.utc), phase=last)
+                    rows = trace.of(victim.pid)
+                    sending = [int(d) for p, d in rows if p == "send"]
+                    sent = {int(d) for p, d in rows if p == "sent"}
+                    kill.update(moment=dt.datetime.now(dt.timezone.utc), phase=rows[-1], in_hand=len(in_hand),
+                                in_flight=[row for row in sending if row not in sent])
                     return
                 time.sleep(0.002)
 
@@ -130,7 +137,7 @@ def test_three_workers_on_postgresql_one_killed_mid_batch(standin, tmp_path, pos
             mark = standin.activity(person.chat_id)
             sent_updates.append(standin.press(person.user_id, welcome, data))
             await wait_for(person, lambda m: "sisi pekerja" in m["text"], mark)
-            await person.settle(mark)                         # the menu that follows the role, too
+            await wait_for(person, lambda m: m["text"].startswith("Apa yang ingin Anda lakukan"), mark)   # the menu
             mark = standin.activity(person.chat_id)
             burst = [standin.send_text(person.user_id, text) for text, _ in BURST]
             sent_updates.extend(burst)
@@ -198,17 +205,21 @@ def test_three_workers_on_postgresql_one_killed_mid_batch(standin, tmp_path, pos
     taken_over = [row for row in updates.values() if row.attempts > 1]
     assert taken_over and all(row.claimed_by != dead for row in taken_over)
     assert all(row.claimed_at < kill["moment"] + LEASE for row in taken_over)
-    # No reply sent twice: the stand-in saw exactly one message (or edit) per outbox row.
+    # No reply sent twice: the stand-in saw exactly one message (or edit) per outbox row — one more
+    # only for a message the victim had handed to Telegram and not yet recorded as sent.
     assert all(row.sent_at is not None for row in outbox)
+    repeated = 0
     for person in people:
         events = standin.events(person.chat_id)
         rows = [row for row in outbox if row.chat_id == str(person.chat_id)]
-        assert len(events) == len(rows), (person.chat_id, len(events), len(rows))
+        in_flight = sum(row.id in kill["in_flight"] for row in rows)
+        assert len(rows) <= len(events) <= len(rows) + in_flight, (person.chat_id, len(events), len(rows))
+        repeated += len(events) - len(rows)
     standin_refused = standin.webhook_responses.count(0)
     print(f"\n{WORKERS} workers, {USERS} users, {len(ids)} updates, {len(redelivered)} redeliveries, 1 kill "
-          f"(in {kill['phase'][0]}), {len(taken_over)} updates taken over, {len(outbox)} replies, "
-          f"{standin_refused} deliveries refused by the dead worker and retried, "
-          f"{finished - began:.1f} s")
+          f"(in {kill['phase'][0]}, {kill['in_hand']} updates in hand), {len(taken_over)} updates taken over, "
+          f"{len(outbox)} replies ({repeated} repeated), {standin_refused} deliveries refused by the dead worker "
+          f"and retried, {finished - began:.1f} s")
     assert not standin.errors, standin.errors
     assert standin.callbacks == standin.answered_callbacks
     output = (tmp_path / "bot.log").read_text(errors="replace")
