@@ -36,6 +36,7 @@ from pathlib import Path
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 ROOT = Path(__file__).resolve().parents[1]
+QUIET_AFTER = ("human_handoff", "delete_my_data")
 SESSION = [("say", "/start"), ("press", "Saya pekerja"), ("ask", None), ("say", "/belajar"),
            ("press", "Jaminan Kecelakaan Kerja"), ("press", "Lanjut"), ("ask", None), ("ask", None),
            ("say", "/hitung"), ("press", "Saya pekerja mandiri"), ("press", "Pekerjaan lain"), ("say", "2,5jt"),
@@ -47,7 +48,10 @@ def held_out_texts(seed: int = 3) -> list[str]:
     from bot.understanding.files import REAL_TEST_FILE, TEST_FILE
     from bot.understanding.scoring import load_examples
 
-    texts = [e.text for path in (TEST_FILE, REAL_TEST_FILE) for e in load_examples(path)]
+    # Not the texts that hand the chat to staff or start deleting the user's data: after those the
+    # bot rightly stops answering questions (they go to staff, or it waits for a yes).
+    texts = [e.text for path in (TEST_FILE, REAL_TEST_FILE) for e in load_examples(path)
+             if e.intent not in QUIET_AFTER]
     texts = [t for t in dict.fromkeys(texts) if not re.search(r"\d{8,}", re.sub(r"[\s.-]", "", t))]
     random.Random(seed).shuffle(texts)
     return texts

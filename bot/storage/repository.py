@@ -19,6 +19,7 @@ class Repository:
     def __init__(self, session: Session):
         self.session = session
         self._lock = session.get_bind().dialect.name == "postgresql"
+        self._updates: dict[int, IncomingUpdate | None] = {}     # looked up in this transaction
 
     # Users ---------------------------------------------------------------------------------
     def user(self, channel: str, external_id: str, chat_id: str) -> User:
@@ -208,12 +209,17 @@ class Repository:
         return row
 
     # Updates -------------------------------------------------------------------------------
+    def _update(self, update_id: int) -> IncomingUpdate | None:
+        if update_id not in self._updates:
+            self._updates[update_id] = self.session.get(IncomingUpdate, update_id)
+        return self._updates[update_id]
+
     def update_done(self, update_id: int) -> bool:
-        row = self.session.get(IncomingUpdate, update_id)
+        row = self._update(update_id)
         return row is not None and row.status == "done"
 
     def finish_update(self, update_id: int, chat_id: str) -> None:
-        row = self.session.get(IncomingUpdate, update_id)
+        row = self._update(update_id)
         if row is None:
             self.session.add(IncomingUpdate(update_id=update_id, chat_id=chat_id, payload={}, status="done",
                                             attempts=1))
