@@ -61,6 +61,8 @@ def file_report(title: str, examples, results: list[Scores], tuning: bool = True
              + ", ".join(f"{tags[t]} {t}" for t in TAGS if tags[t]) + ".", "",
              "| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for label, attr in ROWS:
+        if attr == "topic_accuracy" and not topics:
+            continue                    # no topic labelled in this file: nothing to score
         lines.append(f"| {label} | " + " | ".join(_cell(s, attr) for s in results) + " |")
     for tag in TAGS:
         if tags[tag]:
