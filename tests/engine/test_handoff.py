@@ -29,7 +29,7 @@ SATURDAY_NOON = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.timezone.utc)      # 1
 MONDAY_NINE = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc)        # 09:00 WIB
 
 
-def test_outside_office_hours_the_user_is_told_when_to_expect_an_answer(engine, database, vault, knowledge):
+def test_outside_office_hours_the_user_is_told_when_to_expect_an_answer(engine, database, vault):
     hours = OfficeHours.parse("mon-fri 08:00-16:00")
     closed = Dialogue(engine, database, vault, office_hours=hours, clock=lambda: SATURDAY_NOON)
     outcome = closed.handle(WHO, TextEvent("saya mau bicara dengan petugas"))
