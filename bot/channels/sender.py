@@ -27,7 +27,7 @@ from collections import defaultdict
 from sqlalchemy import func, select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot import metrics
+from bot import metrics, trace
 from bot.engine.replies import Reply
 from bot.storage.database import Database
 from bot.storage import liveness
@@ -236,6 +236,7 @@ class Sender:
         await self.bucket.take()
         await self.chats[chat_id].take()
         reply = Reply.from_dict(data)
+        trace.mark("send", row_id)
         try:
             await self.deliver(chat_id, reply, edit_id)
         except RetryAfter as error:
@@ -263,6 +264,7 @@ class Sender:
         self.stats["sent"] += 1
         metrics.SENT.inc()
         await asyncio.to_thread(self._finish, row_id, sent=True)
+        trace.mark("sent", row_id)
         return "sent"
 
     def _release(self, row_id: int) -> None:
