@@ -276,12 +276,12 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def wait_parse(url: str, timeout: float = 300) -> float:
+def wait_parse(url: str, timeout: float = 300, text: str = "halo") -> float:
     """Seconds until the server parses (`rasa run` listens only once loaded; ours says 503 till then)."""
     began = time.monotonic()
     while True:
         try:
-            post_parse(url, "halo")
+            post_parse(url, text)
             return time.monotonic() - began
         except Exception:
             if time.monotonic() - began > timeout:
@@ -314,8 +314,8 @@ def parse_server(kind: str, model: Path, texts: list[str], concurrency: int = 32
         for url in urls:
             wait_parse(url)
         load = time.monotonic() - began
-        for n in range(50 * processes):                 # every process answering, warm
-            post_parse(urls[n % len(urls)], f"halo {n}")
+        for n in range(50 * processes):                 # every process answering (503 while loading), warm
+            wait_parse(urls[n % len(urls)], text=f"halo {n}")
         family = [pid for server in servers for pid in [server.pid] + children(server.pid)]
         cpu_before = sum(proc_cpu(pid) for pid in family)
         times: list[float] = []
@@ -379,6 +379,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2, help="N of the N-against-N rows")
     parser.add_argument("--no-workers", action="store_true", help="only the parse servers")
+    parser.add_argument("--no-servers", action="store_true", help="only the webhook workers")
     parser.add_argument("--no-stock", action="store_true")
     args = parser.parse_args()
     from bot.understanding.training import find_model
@@ -401,13 +402,16 @@ def main() -> None:
         print("  separately, with the parse cache ON (a repeated text is not parsed again):")
         print_workers([run_workers(1, args.users, model, texts, cache=True)], bare)
 
+    if args.no_servers:
+        return
     n = args.processes
     print(f"free-text understanding alone: {len(texts)} distinct held-out texts, each sent once, 32 concurrent "
           f"clients; cache off unless said; 1 against 1 and {n} against {n} processes:")
     rows = []
 
-    def row(server: str, model_name: str, r: dict | None) -> None:
+    def row(server: str, model_name: str, r: dict) -> None:
         rows.append((server, model_name, r))
+        print(f"  ({server}, {model_name}, {r['processes']} process(es): {r['rps']:.0f} parses/s)", flush=True)
 
     for processes in (1, n):
         row("`nlu-serve`", "Lindungi", parse_server("ours", model, texts, processes=processes))
