@@ -355,9 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true")
     train.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("eval", help="evaluate on tests/data/nlu_test.yml against the stock pipeline")
+    ev = sub.add_parser("eval", help="score the held-out files (tests/data/nlu_test*.yml) against the baselines")
     ev.add_argument("--no-stock", action="store_true", help="skip the stock pipeline comparison")
-    ev.add_argument("--report", default="reports/eval.md")
+    ev.add_argument("--current-model", action="store_true",
+                    help="score the model being served as it is: no training, no stock pipeline")
+    ev.add_argument("--report", help="where to write it (reports/eval.md; reports/eval-current.md with --current-model)")
     ev.set_defaults(func=cmd_eval)
 
     facts = sub.add_parser("facts", help="list every fact: value, source, confidence, dates, where it is used")

@@ -255,6 +255,10 @@ class StandIn:
             self._loop.call_soon_threadsafe(self._new_update.set)
         return update
 
+    def redeliver(self, update: dict) -> None:
+        """Deliver an update again (same update_id), as Telegram does when it missed the answer."""
+        self._loop.call_soon_threadsafe(self._webhook_queue.put_nowait, update)
+
     def push_raw(self, payload: bytes, secret: str | None = None) -> None:
         """Deliver arbitrary bytes to the webhook (malformed or oversized updates)."""
         self._loop.call_soon_threadsafe(self._webhook_queue.put_nowait, {"_raw": payload, "_secret": secret})
@@ -268,9 +272,6 @@ class StandIn:
                 hook = self.webhook
                 if hook is None:
                     continue
-                if self.balance:                   # stand in for a load balancer over several workers
-                    hook = dict(hook, url=self.balance[self._balanced % len(self.balance)])
-                    self._balanced += 1
                 raw = update.get("_raw")
                 body = raw if raw is not None else json.dumps(update).encode()
                 secret = update.get("_secret", hook.get("secret_token"))
@@ -278,8 +279,12 @@ class StandIn:
                 if secret:
                     headers["X-Telegram-Bot-Api-Secret-Token"] = secret
                 for attempt in range(80):         # Telegram keeps retrying failed deliveries
+                    url = hook["url"]
+                    if self.balance:               # stand in for a load balancer over several workers
+                        url = self.balance[self._balanced % len(self.balance)]
+                        self._balanced += 1        # (a retry goes to the next one)
                     try:
-                        async with session.post(hook["url"], data=body, headers=headers,
+                        async with session.post(url, data=body, headers=headers,
                                                 timeout=aiohttp.ClientTimeout(total=10)) as response:
                             self.webhook_responses.append(response.status)
                             if response.status < 500 or raw is not None:

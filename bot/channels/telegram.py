@@ -25,7 +25,7 @@ from telegram.request import HTTPXRequest
 from bot.engine.dialogue import COMMANDS, Dialogue
 from bot.engine.events import ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent, UserRef
 from bot import metrics
-from bot.channels.sender import Sender
+from bot.channels.sender import IDLE_BEAT, IDLE_POLL, Sender
 from bot.engine.outbox import run_housekeeping
 from bot.engine.replies import Reply, split_reply, split_text
 
@@ -67,7 +67,7 @@ def command_of(text: str) -> CommandEvent:
 class TelegramChannel:
     """Glue between python-telegram-bot and the dialogue; one per process."""
 
-    def __init__(self, dialogue: Dialogue, outbox_interval: float = 0.5, housekeeping_interval: float = 60.0,
+    def __init__(self, dialogue: Dialogue, outbox_interval: float = IDLE_POLL, housekeeping_interval: float = 60.0,
                  rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3.0,
                  flood_limit: int = FLOOD_LIMIT):
         self.dialogue = dialogue
@@ -109,7 +109,8 @@ class TelegramChannel:
         app = builder.build()
         # Every message leaves through the one sender (rate limits, retries, exactly once).
         self.sender = Sender(self.dialogue.database, lambda chat, reply, edit: self.send(app.bot, chat, reply, edit),
-                             rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst)
+                             rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst,
+                             idle_beat=IDLE_BEAT if polling else None)      # polling: no update claims
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
@@ -138,7 +139,9 @@ class TelegramChannel:
     async def _housekeeping_loop(self) -> None:
         while True:
             try:
-                await asyncio.to_thread(run_housekeeping, self.dialogue)
+                done = await asyncio.to_thread(run_housekeeping, self.dialogue)
+                if any(done.values()) and self.sender is not None:
+                    self.sender.wake()              # reminders queued: out now, not at the next poll
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(self.housekeeping_interval)
@@ -217,14 +220,16 @@ class TelegramChannel:
                 began = time.monotonic()
                 outcome = await asyncio.get_running_loop().run_in_executor(
                     self._pool, self.dialogue.handle, who, event, update.update_id,
-                    pressed.message_id if pressed is not None else None, True)
+                    pressed.message_id if pressed is not None else None, True, self.sender.claim_new)
                 metrics.HANDLE_SECONDS.observe(time.monotonic() - began)
                 metrics.MESSAGES.labels(type(event).__name__.replace("Event", "").lower()).inc()
                 if outcome.understood is not None:
                     metrics.CONFIDENCE.observe(outcome.understood.confidence)
                     if outcome.understood.is_fallback:
                         metrics.FALLBACKS.inc()
-                if outcome.queued:
+                if outcome.claimed:                 # claimed in the turn's transaction: send them
+                    await self.sender.send_claimed(outcome.claimed)
+                elif outcome.queued:
                     await self.sender.flush(str(chat.id))
                 else:                               # the user was just deleted: nothing to queue for
                     await self.deliver(context.bot, chat.id, outcome.replies, pressed)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot import metrics
+from bot import metrics, trace
 from bot.channels.ops import ops_routes
 from bot.channels.telegram import TelegramChannel
 from bot.storage import liveness
@@ -118,6 +118,7 @@ class WebhookWorker:
         await self.app.initialize()
         await self.channel.post_init(self.app)
         self._tasks.append(asyncio.create_task(self._loop()))
+        trace.mark("listening", liveness.INSTANCE)
 
     async def stop(self) -> None:
         for task in self._tasks + list(self._running):
@@ -191,11 +192,13 @@ class WebhookWorker:
             await asyncio.to_thread(self._finish, update_id, "skipped", "unreadable")
             metrics.UPDATES_SKIPPED.labels("malformed").inc()
             return
+        trace.mark("handler", update_id)
         await self.app.process_update(update)
         try:
             handled = await asyncio.to_thread(self._finish, update_id, "skipped", "no handler")
         except SQLAlchemyError:
             return                                # the lease expires and the update is tried again
+        trace.mark("processed", update_id)
         if not handled:
             log.info("update %s of an unhandled type skipped", update_id)
             metrics.UPDATES_SKIPPED.labels("unhandled").inc()

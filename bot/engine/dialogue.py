@@ -13,6 +13,7 @@ import secrets
 from dataclasses import replace
 from typing import Callable
 
+from bot import trace
 from bot.engine.context import Context, Profile, Subject
 from bot.engine.engine import MAX_INCOME, MIN_INCOME, Engine, Outcome
 from bot.engine.events import (ButtonEvent, CommandEvent, ContactEvent, Event, OtherEvent, TextEvent,
@@ -85,10 +86,10 @@ class Dialogue:
         self.vault = vault
         self.wait_for_model = wait_for_model
         self.today = today or engine.today
-        # The moment now (aware): the conversation's subject expires by it.
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.bot_username = bot_username      # set by the Telegram adapter once it knows it
         self.office_hours = office_hours or OfficeHours.parse("mon-fri 08:00-16:00")
+        # The moment now (aware): office hours and the conversation's subject expiry go by it.
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def knowledge(self):
@@ -101,17 +102,20 @@ class Dialogue:
             return user is not None and user.role is not None
 
     def handle(self, who: UserRef, event: Event, update_id: int | None = None,
-               pressed_message_id: int | None = None, queue: bool = False) -> Outcome:
+               pressed_message_id: int | None = None, queue: bool = False,
+               claim: Callable | None = None) -> Outcome:
         """Handle one event in one transaction.
 
         With `update_id`, an update already handled is recognised and yields nothing (Telegram
         redelivers). With `queue`, the replies are written to the outbox in the same transaction
         (idempotency key = update id + reply number) for the sender, so a crash after the commit
-        loses no reply and a reprocessed update queues none twice.
+        loses no reply and a reprocessed update queues none twice. With `claim(session, rows)` as
+        well (the sender's), the sender claims them in that transaction too (`Outcome.claimed`).
         """
         event = _clean_event(event)
         understood = self._parse_early(event)
         with self.database.transaction() as session:
+            trace.mark("transaction", update_id)
             repo = Repository(session)
             if update_id is not None and repo.update_done(update_id):
                 return Outcome((), None)
@@ -128,14 +132,17 @@ class Dialogue:
                 self._log(turn, event, flow, step, replies)
             if update_id is not None:
                 repo.finish_update(update_id, who.chat)
-            queued = queue and not turn.forgotten
+            queued, claimed = queue and not turn.forgotten, ()
             if queued:
                 key = f"{who.channel}:{update_id if update_id is not None else secrets.token_hex(8)}"
                 pieces = [piece for reply in replies for piece in split_reply(reply)]
-                for number, piece in enumerate(pieces):
-                    repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
-                                     pressed_message_id if piece.edit else None)
-        return Outcome(replies, turn.understood, queued)
+                rows = [repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
+                                         pressed_message_id if piece.edit else None)
+                        for number, piece in enumerate(pieces)]
+                if claim is not None:
+                    claimed = claim(session, [row for row in rows if row is not None])
+        trace.mark("committed", update_id)
+        return Outcome(replies, turn.understood, queued, claimed)
 
     def _parse_early(self, event: Event):
         """Understand typed text before the transaction, so no database lock waits on the model.
@@ -263,7 +270,7 @@ class Dialogue:
         """Open a handoff: staff see it in their inbox, the bot stays quiet in this chat meanwhile."""
         texts = self.knowledge.texts["handoff"]
         turn.repo.start_handoff(turn.user, reason)
-        moment = dt.datetime.now(dt.timezone.utc)
+        moment = self.clock()
         if self.office_hours.is_open(moment):
             text = texts["opened"]
         else:

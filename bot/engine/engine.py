@@ -90,6 +90,7 @@ class Outcome:
     replies: tuple[Reply, ...]
     understood: Understood | None = None
     queued: bool = False        # the replies wait in the outbox for the sender (else: send them now)
+    claimed: tuple = ()         # outbox rows claimed in the turn's transaction, for the sender to send
 
 
 class Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Worker, now
@@ -24,9 +24,19 @@ def beat(session: Session, worker_id: str = INSTANCE) -> None:
     session.execute(delete(Worker).where(Worker.heartbeat_at < now() - dt.timedelta(hours=1)))
 
 
+def touch(session: Session, worker_id: str = INSTANCE) -> bool:
+    """A beat in one UPDATE; False when this worker has no row (then `beat`)."""
+    return session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now())).rowcount > 0
+
+
 def alive():
     """A subquery of the ids of live workers."""
     return select(Worker.id).where(Worker.heartbeat_at > now() - DEAD_AFTER)
+
+
+def alive_since():
+    """The live workers and their last beat."""
+    return select(Worker.id, Worker.heartbeat_at).where(Worker.heartbeat_at > now() - DEAD_AFTER)
 
 
 def leave(session: Session, worker_id: str = INSTANCE) -> None:

@@ -20,6 +20,7 @@ class Repository:
     def __init__(self, session: Session):
         self.session = session
         self._lock = session.get_bind().dialect.name == "postgresql"
+        self._updates: dict[int, IncomingUpdate | None] = {}     # looked up in this transaction
 
     # Users ---------------------------------------------------------------------------------
     def user(self, channel: str, external_id: str, chat_id: str) -> User:
@@ -174,9 +175,11 @@ class Repository:
                                                Application.nik_token.is_not(None))
         self.session.execute(update(StatusChange).where(StatusChange.application_id.in_(expired))
                              .values(reason=None).execution_options(synchronize_session=False))
+        # "fetch": the ORM must not compare the rows it holds in Python (SQLite hands back naive
+        # datetimes, `decided_before` is aware: a TypeError whenever an application was loaded).
         result = self.session.execute(
             update(Application).where(Application.decided_at < decided_before, Application.nik_token.is_not(None))
-            .values(**{c: None for c in PERSONAL_COLUMNS}))
+            .values(**{c: None for c in PERSONAL_COLUMNS}).execution_options(synchronize_session="fetch"))
         return result.rowcount or 0
 
     # Businesses ----------------------------------------------------------------------------
@@ -208,21 +211,29 @@ class Repository:
         self.session.add(message)
         return message
 
-    def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> None:
-        """A reply to send; the key makes queuing the same reply twice a no-op."""
+    def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> Outbox | None:
+        """A reply to send (the new row); the key makes queuing the same reply twice a no-op (None)."""
         exists = self.session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first()
-        if exists is None:
-            self.session.add(Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
-                                    text=reply["text"], buttons=reply.get("buttons") or [], attempts=0,
-                                    idempotency_key=key, reply=reply, edit_message_id=edit_message_id))
+        if exists is not None:
+            return None
+        row = Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
+                     text=reply["text"], buttons=reply.get("buttons") or [], attempts=0,
+                     idempotency_key=key, reply=reply, edit_message_id=edit_message_id)
+        self.session.add(row)
+        return row
 
     # Updates -------------------------------------------------------------------------------
+    def _update(self, update_id: int) -> IncomingUpdate | None:
+        if update_id not in self._updates:
+            self._updates[update_id] = self.session.get(IncomingUpdate, update_id)
+        return self._updates[update_id]
+
     def update_done(self, update_id: int) -> bool:
-        row = self.session.get(IncomingUpdate, update_id)
+        row = self._update(update_id)
         return row is not None and row.status == "done"
 
     def finish_update(self, update_id: int, chat_id: str) -> None:
-        row = self.session.get(IncomingUpdate, update_id)
+        row = self._update(update_id)
         if row is None:
             self.session.add(IncomingUpdate(update_id=update_id, chat_id=chat_id, payload={}, status="done",
                                             attempts=1))

@@ -66,6 +66,8 @@ class Understanding:
         self._cache: dict[str, Understood] = {}
         self._raw_cache: dict[str, Understood] = {}
         self._cache_lock = threading.Lock()
+        # LINDUNGI_NLU_CACHE=0 turns the cache off (benchmarks that measure the model itself).
+        self.caching = os.environ.get("LINDUNGI_NLU_CACHE", "1") != "0"
         self._closed = False
         self.batches = 0                  # parses run, and messages in them (for `make bench`)
         self.batched_messages = 0
@@ -202,7 +204,7 @@ class Understanding:
     def parse(self, text: str) -> Understood:
         """Parse, waiting for the model if it is still loading. Repeated texts come from a cache.
         If the model fails on a text, the result says so instead of raising."""
-        cached = self._cache.get(text)
+        cached = self._cache.get(text) if self.caching else None
         if cached is not None:
             return cached
         try:
@@ -213,7 +215,7 @@ class Understanding:
             return unavailable(text)
 
     async def aparse(self, text: str) -> Understood:
-        cached = self._cache.get(text)
+        cached = self._cache.get(text) if self.caching else None
         if cached is not None:
             return cached
         try:
@@ -227,6 +229,7 @@ class Understanding:
     async def araw(self, text: str, cache: bool = True) -> Understood:
         """The model's reading of exactly this text (no sentence reading), as Rasa's parse API
         gives it; repeated texts come from a cache unless `cache` is off."""
+        cache = cache and self.caching
         cached = self._raw_cache.get(text) if cache else None
         if cached is not None:
             return cached
@@ -238,7 +241,7 @@ class Understanding:
         return self._remember(text, understood, self._raw_cache) if cache else understood
 
     def _remember(self, text: str, understood: Understood, cache: dict | None = None) -> Understood:
-        if understood.unavailable:
+        if understood.unavailable or not self.caching:
             return understood
         cache = self._cache if cache is None else cache
         with self._cache_lock:

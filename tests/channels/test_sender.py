@@ -131,3 +131,108 @@ async def test_queuing_the_same_reply_twice_sends_it_once(standin, database):
     finally:
         await bot.shutdown()
     assert len(standin.bot_messages(401)) == 2
+
+
+async def _wait_for(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not delivered"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_idle_sender_does_not_poll_the_outbox_yet_delivers_when_woken_or_due(standin, database):
+    """No busy polling: with the fallback poll an hour away, an idle sender reads the outbox once (at
+    start) and then only beats; a reply queued in this process goes out when the sender is woken,
+    and a 429's retry goes out when it falls due, without waiting for the poll."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *rest: statements.append(sql.lower()))
+    bot, sender = await sender_for(standin, database, per_chat_rate=50, per_chat_burst=50)
+    task = asyncio.create_task(sender.run(interval=3600))
+    try:
+        await _wait_for(lambda: any("from outbox" in s for s in statements))        # the first round
+        await asyncio.sleep(2.5)                                                    # idle
+        idle = [s for s in statements if "outbox" in s]
+        assert len(idle) == 1, idle
+        assert any("update workers" in s for s in statements)                        # still beating
+
+        queue(database, "501", 1)
+        sender.wake()
+        await _wait_for(lambda: len(standin.bot_messages(501)) == 1)
+
+        standin.fail("sendMessage", 429, times=1, retry_after=1)
+        queue(database, "502", 1)
+        sender.wake()
+        await _wait_for(lambda: sender.stats["rate_limited"] == 1)
+        await _wait_for(lambda: len(standin.bot_messages(502)) == 1)                # retried when due
+    finally:
+        task.cancel()
+        await bot.shutdown()
+    assert [m["text"] for m in standin.bot_messages(502)] == ["pesan 0 untuk 502"]
+
+
+async def test_a_turn_typed_while_the_last_turns_replies_go_out_follows_them_in_order(standin, database):
+    """A turn's replies are claimed in its own transaction, unless older ones of the chat still wait:
+    then they follow those, in order, once the sending of those is done (no poll needed)."""
+    bot, sender = await sender_for(standin, database, per_chat_rate=2.0, per_chat_burst=1.0)
+    task = asyncio.create_task(sender.run(interval=3600))
+    try:
+        queue(database, "601", 3, prefix="first")
+        sender.wake()
+        await _wait_for(lambda: len(standin.bot_messages(601)) == 1)        # the rest is being paced
+        with database.transaction() as session:
+            repo = Repository(session)
+            user = repo.user("telegram", "601", "601")
+            rows = [repo.queue_reply(user, f"second-{n}", {"text": f"balasan {n}", "buttons": []}) for n in range(2)]
+            assert sender.claim_new(session, rows) == ()            # not ahead of the waiting ones
+        await sender.flush("601")
+        await _wait_for(lambda: len(standin.bot_messages(601)) == 5)
+        with database.transaction() as session:
+            repo = Repository(session)
+            user = repo.user("telegram", "602", "602")
+            rows = [repo.queue_reply(user, "third-0", {"text": "langsung", "buttons": []})]
+            claimed = sender.claim_new(session, rows)
+        assert [c[2]["text"] for c in claimed] == ["langsung"]     # nothing older: claimed at once
+        await sender.send_claimed(claimed)
+    finally:
+        task.cancel()
+        await bot.shutdown()
+    assert [m["text"] for m in standin.bot_messages(601)] == [
+        "pesan 0 untuk 601", "pesan 1 untuk 601", "pesan 2 untuk 601", "balasan 0", "balasan 1"]
+    assert [m["text"] for m in standin.bot_messages(602)] == ["langsung"]
+    await asyncio.sleep(0)
+    with database.transaction() as session:
+        assert session.query(Outbox).filter(Outbox.sent_at.is_(None)).count() == 0
+
+
+async def test_a_polling_bots_idle_sender_stays_quiet_and_beats_before_it_claims(standin, database):
+    """Polling (no update claims): idle, not even the heartbeat is written every second; a claim
+    beats in its own transaction first, so no other process takes the row for a dead one's."""
+    from sqlalchemy import event
+
+    from bot.storage import liveness
+    from bot.storage.models import Worker
+
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *rest: statements.append(sql.lower()))
+    bot, sender = await sender_for(standin, database, per_chat_rate=50, per_chat_burst=50, idle_beat=60)
+    task = asyncio.create_task(sender.run(interval=3600))
+    try:
+        await _wait_for(lambda: any("from outbox" in s for s in statements))
+        await asyncio.sleep(0.5)
+        before = len(statements)
+        await asyncio.sleep(3)
+        assert statements[before:] == []                  # idle: no query at all
+        with database.transaction() as session:
+            session.query(Worker).delete()                # as if it had died long ago
+        queue(database, "701", 1)
+        sender.wake()
+        await _wait_for(lambda: len(standin.bot_messages(701)) == 1)
+        with database.transaction() as session:
+            assert session.get(Worker, liveness.INSTANCE) is not None    # alive again when it claimed
+    finally:
+        task.cancel()
+        await bot.shutdown()

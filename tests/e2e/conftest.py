@@ -93,3 +93,76 @@ async def telegram(standin, dialogue):
     await app.shutdown()
     assert not standin.errors, standin.errors
     assert standin.callbacks == standin.answered_callbacks, "every callback query must be answered"
+
+
+@pytest.fixture(scope="session")
+def nlu_url(model_path, tmp_path_factory):
+    """A real `python -m bot nlu-serve` on the test model, shared by the worker processes (NLU_URL)."""
+    import os
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from tests.e2e.test_webhook import free_port
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("nlu") / "server.log"
+    log = open(log_path, "wb")
+    env = dict(os.environ, LINDUNGI_MODEL=str(model_path), RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-m", "bot", "nlu-serve", "--port", str(port)], cwd=root, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        assert process.poll() is None, log_path.read_text(errors="replace")[-3000:]
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        assert time.monotonic() < deadline, "the NLU server did not become ready"
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(30)
+    log.close()
+    assert "Traceback" not in log_path.read_text(errors="replace")
+
+
+class Trace:
+    """The phase markers the bot processes append to LINDUNGI_TRACE (bot/trace.py)."""
+
+    BUSY = ("handler", "transaction", "committed", "send")
+
+    def __init__(self, path):
+        self.path = path
+        path.touch()
+
+    def lines(self) -> list[tuple[int, str, str]]:
+        rows = []
+        for line in self.path.read_text().splitlines():
+            pid, phase, *detail = line.split(" ", 2)
+            rows.append((int(pid), phase, detail[0] if detail else ""))
+        return rows
+
+    def of(self, pid: int) -> list[tuple[str, str]]:
+        return [(phase, detail) for p, phase, detail in self.lines() if p == pid]
+
+    def last(self, pid: int) -> tuple[str, str] | None:
+        rows = self.of(pid)
+        return rows[-1] if rows else None
+
+    def wait(self, pid: int, phases, since: int = 0, timeout: float = 60.0) -> tuple[str, str] | None:
+        """The first marker of `pid` in `phases` after its first `since` markers (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.of(pid)[since:]
+            found = next((row for row in rows if row[0] in phases), None)
+            if found is not None:
+                return found
+            time.sleep(0.001)
+        return None

@@ -21,6 +21,30 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_responses(standin, count: int, timeout: float = 30) -> None:
+    """Until the webhook has answered `count` deliveries in all."""
+    deadline = time.monotonic() + timeout
+    while len(standin.webhook_responses) < count:
+        assert time.monotonic() < deadline, standin.webhook_responses[-5:]
+        time.sleep(0.02)
+
+
+def test_webhook_mode_refuses_to_start_without_a_secret(standin, tmp_path):
+    log = open(tmp_path / "bot.log", "wb")
+    bot = start_bot(standin, tmp_path, "unused", log, LINDUNGI_WEBHOOK_PORT=str(free_port()),
+                    NLU_URL="http://127.0.0.1:9", TELEGRAM_WEBHOOK_SECRET="",
+                    extra_args=["--webhook", "http://127.0.0.1:1/telegram-hook"])
+    try:
+        assert bot.wait(120) == 2
+    finally:
+        stop(bot)
+        log.close()
+    output = (tmp_path / "bot.log").read_text()
+    assert "TELEGRAM_WEBHOOK_SECRET" in output and "Traceback" not in output
+    assert standin.webhook is None, "no webhook may be registered without a secret"
+    assert not [method for method, _ in standin.calls if method == "setWebhook"]
+
+
 def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, model_path, knowledge):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram-hook"
@@ -52,18 +76,20 @@ def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, m
             "message_id": 77, "date": 0, "chat": {"id": 7001, "type": "private", "first_name": "X"},
             "from": {"id": 7001, "is_bot": False, "first_name": "X"}, "text": "/bantuan",
             "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}}
+        answered = len(standin.webhook_responses)
         for _ in range(2):
             standin.push_raw(json.dumps(update).encode(), secret=SECRET)
+        wait_for_responses(standin, answered + 2)        # both stored (the second as a no-op) and answered
         asyncio.run(person.settle(before, timeout=30))
-        time.sleep(1.5)
         answers = [m for _, m in standin.events(person.chat_id, before)]
         assert len(answers) == 1 and "/belajar" in answers[0]["text"]
 
         # Malformed, oversized and unknown updates are logged and skipped; the bot goes on.
+        answered = len(standin.webhook_responses)
         standin.push_raw(b"{not json", secret=SECRET)
         standin.push_raw(b'{"update_id": 1, "x": "' + b"a" * 1_100_000 + b'"}', secret=SECRET)
         standin.push_raw(json.dumps({"update_id": 515151, "some_future_update": {"id": 1}}).encode(), secret=SECRET)
-        time.sleep(1.5)
+        wait_for_responses(standin, answered + 3)
         assert standin.webhook_responses[-3:] == [200, 200, 200]
         before = standin.activity(person.chat_id)
         events = asyncio.run(person.say("/menu"))
@@ -80,11 +106,21 @@ def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, m
         forged = json.dumps({"update_id": 999999, "message": {
             "message_id": 1, "date": 0, "chat": {"id": 7001, "type": "private"},
             "from": {"id": 7001, "is_bot": False, "first_name": "X"}, "text": "/menu"}}).encode()
+        answered = len(standin.webhook_responses)
         standin.push_raw(forged, secret="wrong-secret")
-        time.sleep(2)
-        assert standin.webhook_responses[-1] == 403
-        assert standin.activity(person.chat_id) == before, "an update with a wrong secret is not processed"
-        assert 403 not in standin.webhook_responses[:-1]
+        standin.push_raw(forged.replace(b"999999", b"999998"), secret=None)     # no secret header at all
+        wait_for_responses(standin, answered + 2)
+        assert standin.webhook_responses[-2:] == [403, 403]
+        assert 403 not in standin.webhook_responses[:-2]
+        # Refused before anything was stored: nothing can come of them later.
+        assert standin.activity(person.chat_id) == before, "an update without the right secret is not processed"
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+        with engine.connect() as db:
+            stored = db.execute(text("select count(*) from updates where update_id in (999998, 999999)")).scalar()
+        engine.dispose()
+        assert stored == 0
     finally:
         stop(bot)
         log.close()

@@ -25,11 +25,25 @@ def test_the_menu_button_opens_a_handoff_and_the_bot_goes_quiet(dialogue, databa
         assert session.query(MessageLog).filter_by(text="klaim saya ditolak kenapa").count() == 1
 
 
+SATURDAY_NOON = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.timezone.utc)      # 12:00 WIB
+MONDAY_NINE = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc)        # 09:00 WIB
+
+
 def test_outside_office_hours_the_user_is_told_when_to_expect_an_answer(engine, database, vault):
-    never_open_now = OfficeHours.parse("mon-mon 00:00-00:01")
-    closed = Dialogue(engine, database, vault, office_hours=never_open_now)
-    text = closed.handle(WHO, TextEvent("saya mau bicara dengan petugas")).replies[0].text
-    assert "Senin–Senin pukul 00.00–00.01 WIB" in text and "paling cepat Senin, 00.00 WIB" in text
+    hours = OfficeHours.parse("mon-fri 08:00-16:00")
+    closed = Dialogue(engine, database, vault, office_hours=hours, clock=lambda: SATURDAY_NOON)
+    outcome = closed.handle(WHO, TextEvent("saya mau bicara dengan petugas"))
+    assert outcome.understood.intent == "human_handoff"
+    text = outcome.replies[0].text
+    assert "Senin–Jumat pukul 08.00–16.00 WIB" in text and "paling cepat Senin, 08.00 WIB" in text
+
+
+def test_inside_office_hours_the_user_is_told_staff_will_answer(engine, database, vault, knowledge):
+    hours = OfficeHours.parse("mon-fri 08:00-16:00")
+    open_now = Dialogue(engine, database, vault, office_hours=hours, clock=lambda: MONDAY_NINE)
+    text = open_now.handle(WHO, TextEvent("saya mau bicara dengan petugas")).replies[0].text
+    assert text.startswith(knowledge.texts["handoff"]["opened"].strip()[:40])
+    assert "paling cepat" not in text
 
 
 def test_office_hours_know_the_next_opening():
@@ -44,9 +58,9 @@ def test_office_hours_know_the_next_opening():
 
 
 def test_twice_not_understood_offers_a_person(dialogue):
-    # Vague fragments the model cannot place (it asks "Maksud Anda…?" for each).
-    first = dialogue.handle(WHO, TextEvent("yang itu lho"))
-    second = dialogue.handle(WHO, TextEvent("yang kemarin"))
+    # Vague fragments a person sends that say nothing the bot can answer: it asks "Maksud Anda…?".
+    first = dialogue.handle(WHO, TextEvent("kartu"))
+    second = dialogue.handle(WHO, TextEvent("terus gimana"))
     assert first.understood.is_fallback and second.understood.is_fallback
     assert not any(b.data.startswith("go:handoff") for r in first.replies for b in r.buttons)
     assert any(b.data == "go:handoff:fallback" for r in second.replies for b in r.buttons)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 from aiohttp import web
@@ -27,7 +26,7 @@ class RasaApi:
         if self.mode == "error":
             return web.json_response({"error": "boom"}, status=500)
         if self.mode == "slow":
-            await asyncio.sleep(3)
+            await asyncio.sleep(3600)             # stalls: never answers while the test runs
         u = await asyncio.to_thread(self.understanding.parse, body["text"])
         return web.json_response({"text": body["text"], "intent": {"name": u.intent, "confidence": u.confidence},
                                   "entities": list(u.entities),
@@ -72,9 +71,8 @@ def test_a_failing_or_slow_server_is_skipped_and_none_left_means_try_again(under
     urls = [broken.start(), slow.start(), good.start()]
     try:
         remote = RemoteUnderstanding(urls, timeout=0.5)
-        began = time.monotonic()
-        understood = remote.parse("cara klaim jht gimana")
-        assert understood.intent == "claim_jht" and time.monotonic() - began < 2.5
+        understood = remote.parse("cara klaim jht gimana")       # answered although one server never does
+        assert understood.intent == "claim_jht"
         assert broken.calls and slow.calls and good.calls
         alone = RemoteUnderstanding(urls[:2], timeout=0.5)
         outcome = Engine(alone, knowledge).handle(TextEvent("cara klaim jht gimana"))

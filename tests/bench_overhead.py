@@ -1,0 +1,346 @@
+"""`make bench` part: what a typed message costs the running bot, measured from outside.
+
+The polling bot (`python -m bot run`, the model in the process, SQLite) talks to the stand-in Bot
+API. Its CPU time (from /proc) is read while it sits idle, and over distinct typed questions from
+several users (held-out texts; each user waits for the whole answer before typing the next); the
+idle rate is subtracted. The same texts then go through `python -m bot ask --jsonl` (the engine
+alone: parse and answer, no database, no Telegram), one at a time. Prints CPU per typed message
+both ways, their ratio, and the idle CPU per second. `--profile` instead drives the same
+application in this process under cProfile (event loop and every worker thread) and prints where
+one typed message's time goes. Figures only; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+ROOT = Path(__file__).resolve().parents[1]
+QUIET_AFTER = ("human_handoff", "delete_my_data")
+WARM_USER = 40_000
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def typed_questions(count: int, seed: int = 5) -> list[str]:
+    """Distinct held-out texts (both validation files), none with a long digit run (read as a NIK)."""
+    from bot.understanding.files import REAL_TEST_FILE, TEST_FILE
+    from bot.understanding.scoring import load_examples
+
+    # Not the texts that hand the chat to staff or start deleting the user's data: after those the
+    # bot rightly stops answering questions (they go to staff, or it waits for a yes).
+    texts = [e.text for path in (TEST_FILE, REAL_TEST_FILE) for e in load_examples(path)
+             if e.intent not in QUIET_AFTER]
+    texts = [t for t in dict.fromkeys(texts) if not re.search(r"\d{8,}", re.sub(r"[\s.-]", "", t))]
+    random.Random(seed).shuffle(texts)
+    return texts[:count]
+
+
+def settle(standin, chat: int, mark: int, quiet: float = 0.8, timeout: float = 60) -> bool:
+    """Wait for the bot's first reply after `mark`, then until the chat has been quiet a moment."""
+    began = time.monotonic()
+    while standin.activity(chat) == mark:
+        if time.monotonic() - began > timeout:
+            return False
+        time.sleep(0.01)
+    seen, since = standin.activity(chat), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.02)
+        if standin.activity(chat) != seen:
+            seen, since = standin.activity(chat), time.monotonic()
+    return True
+
+
+def onboard(standin, users: list[int]) -> None:
+    """/start and the role button: the measured messages are questions from known users."""
+    from tests.telegram_standin import buttons_of
+
+    for uid in users:
+        mark = standin.activity(uid)
+        standin.send_text(uid, "/start")
+        settle(standin, uid, mark, quiet=0.3)
+        message = max((m for m in standin.bot_messages(uid) if any("pekerja" in l.lower() for l, _ in buttons_of(m))),
+                      key=lambda m: m["message_id"])
+        mark = standin.activity(uid)
+        standin.press(uid, message, next(d for l, d in buttons_of(message) if "pekerja" in l.lower()))
+        settle(standin, uid, mark, quiet=0.3)
+
+
+def wait_model(standin, not_ready: str, timeout: float = 300) -> None:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        mark = standin.activity(WARM_USER)
+        standin.send_text(WARM_USER, "berapa iuran jkk untuk pedagang")
+        settle(standin, WARM_USER, mark, quiet=0.3)
+        texts = [m.get("text", "") for kind, m in standin.events(WARM_USER, mark)]
+        if texts and not any(not_ready in t for t in texts):
+            return
+        time.sleep(1)
+    raise RuntimeError("the model did not get ready")
+
+
+def ask_many(standin, users: list[int], texts: list[str]) -> tuple[float, int]:
+    """Each user types their share of `texts`, one at a time, reading the whole answer first."""
+    per_user = [texts[n::len(users)] for n in range(len(users))]
+    missing = 0
+
+    def user(uid: int, mine: list[str]) -> None:
+        nonlocal missing
+        for text in mine:
+            mark = standin.activity(uid)
+            standin.send_text(uid, text)
+            if not settle(standin, uid, mark):
+                missing += 1
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(len(users)) as pool:
+        list(pool.map(user, users, per_user))
+    return time.monotonic() - began, missing
+
+
+def bot_env(standin, folder: Path, model: Path) -> dict:
+    return dict(os.environ, NLU_URL="", TELEGRAM_BOT_TOKEN=standin.token, TELEGRAM_API_BASE_URL=standin.base_url,
+                DATABASE_URL=f"sqlite:///{folder}/bench.db", LINDUNGI_MODEL=str(model),
+                LINDUNGI_SECRET_KEY="c" * 44, LINDUNGI_TODAY="2026-11-23", PYTHONWARNINGS="ignore",
+                LINDUNGI_HEALTH_PORT="0", LINDUNGI_DATA_DIR=str(folder),
+                # Telegram's per-chat pace (1 a second) only stretches the run: CPU is what is measured.
+                LINDUNGI_CHAT_RATE="20", LINDUNGI_CHAT_BURST="20")
+
+
+def measure_bot(model: Path, texts: list[str], users: int, idle_seconds: float) -> dict:
+    from bot.knowledge import default_knowledge
+    from tests.telegram_standin import StandIn
+
+    folder = Path(tempfile.mkdtemp(prefix="lindungi-overhead-"))
+    standin = StandIn().start()
+    log = open(folder / "bot.log", "wb")
+    bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=bot_env(standin, folder, model),
+                           stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_model(standin, default_knowledge().texts["not_ready"])
+        people = [60_000 + n for n in range(users)]
+        onboard(standin, people)
+        time.sleep(2)                                   # the last replies' bookkeeping is done
+        cpu0, t0 = proc_cpu(bot.pid), time.monotonic()
+        time.sleep(idle_seconds)
+        idle = (proc_cpu(bot.pid) - cpu0) / (time.monotonic() - t0)
+        cpu0 = proc_cpu(bot.pid)
+        sent0 = sum(standin.activity(uid) for uid in people)
+        elapsed, missing = ask_many(standin, people, texts)
+        busy = proc_cpu(bot.pid) - cpu0
+        replies = sum(standin.activity(uid) for uid in people) - sent0
+        return {"idle": idle, "busy": busy, "elapsed": elapsed, "missing": missing, "replies": replies,
+                "per_message": (busy - idle * elapsed) / len(texts), "schema_errors": len(standin.errors)}
+    finally:
+        bot.send_signal(signal.SIGINT)
+        try:
+            bot.wait(30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+        standin.stop()
+        log.close()
+
+
+def measure_ask(model: Path, texts: list[str]) -> float:
+    """CPU per text of `python -m bot ask --jsonl`, model load and a warm-up excluded."""
+    env = dict(os.environ, LINDUNGI_MODEL=str(model), PYTHONWARNINGS="ignore", LINDUNGI_TODAY="2026-11-23")
+    errors = tempfile.TemporaryFile()
+    ask = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--jsonl"], cwd=ROOT, env=env, text=True,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+
+    def answer() -> dict:
+        line = ask.stdout.readline()
+        if not line:
+            errors.seek(0)
+            raise RuntimeError("`bot ask --jsonl` stopped: " + errors.read().decode(errors="replace")[-2000:])
+        return json.loads(line)
+
+    try:
+        for text in ("berapa iuran jkk untuk pedagang", "halo min"):
+            ask.stdin.write(text + "\n")
+            ask.stdin.flush()
+            answer()
+        cpu0 = proc_cpu(ask.pid)
+        for text in texts:
+            ask.stdin.write(text.replace("\n", " ") + "\n")
+            ask.stdin.flush()
+            answer()
+        return (proc_cpu(ask.pid) - cpu0) / len(texts)
+    finally:
+        ask.stdin.close()
+        ask.wait(30)
+
+
+# Profiling --------------------------------------------------------------------------------------
+class _Profiled:
+    """One cProfile.Profile per thread; all of them merged at the end."""
+
+    def __init__(self):
+        self.local = threading.local()
+        self.all: list[cProfile.Profile] = []
+        self.lock = threading.Lock()
+
+    def mine(self) -> cProfile.Profile:
+        profile = getattr(self.local, "profile", None)
+        if profile is None:
+            profile = self.local.profile = cProfile.Profile(time.thread_time)      # CPU, not waiting
+            with self.lock:
+                self.all.append(profile)
+        return profile
+
+    def wrap(self, fn):
+        def run(*args, **kwargs):
+            return self.mine().runcall(fn, *args, **kwargs)
+        return run
+
+    def stats(self) -> pstats.Stats:
+        out = io.StringIO()
+        stats = pstats.Stats(self.all[0], stream=out)
+        for profile in self.all[1:]:
+            stats.add(profile)
+        return stats
+
+
+class _ProfilingExecutor(ThreadPoolExecutor):
+    def __init__(self, profiled: _Profiled, **kwargs):
+        super().__init__(**kwargs)
+        self.profiled = profiled
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(self.profiled.wrap(fn), *args, **kwargs)
+
+
+def profile_messages(texts: list[str], warm: list[str], users: int, top: int) -> None:
+    from telegram import Update
+
+    from bot.channels.telegram import TelegramChannel
+    from bot.config import Settings
+    from bot.runtime import build_dialogue
+    from tests.telegram_standin import StandIn
+
+    folder = Path(tempfile.mkdtemp(prefix="lindungi-profile-"))
+    os.environ.update(DATABASE_URL=f"sqlite:///{folder}/bench.db", LINDUNGI_SECRET_KEY="c" * 44,
+                      LINDUNGI_TODAY="2026-11-23", LINDUNGI_DATA_DIR=str(folder), NLU_URL="")
+    standin = StandIn().start()
+    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True)
+    profiled = _Profiled()
+    channel = TelegramChannel(dialogue, chat_rate=20, chat_burst=20)
+    channel._pool = _ProfilingExecutor(profiled, max_workers=32, thread_name_prefix="dialogue")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(_ProfilingExecutor(profiled, max_workers=8))      # asyncio.to_thread
+        driver = ThreadPoolExecutor(2)               # the simulated users: not profiled
+        app = channel.build(standin.token, standin.base_url)
+        await app.initialize()
+        await app.post_init(app)
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        people = [60_000 + n for n in range(users)]
+        await loop.run_in_executor(driver, onboard, standin, people)
+        await loop.run_in_executor(driver, ask_many, standin, people[:4], warm)        # warm-up texts, not measured
+        await asyncio.sleep(1)
+        for profile in profiled.all:
+            profile.clear()
+        main_profile = profiled.mine()
+        main_profile.enable()
+        sent0 = sum(standin.activity(uid) for uid in people)
+        elapsed, missing = await loop.run_in_executor(driver, ask_many, standin, people, texts)
+        main_profile.disable()
+        replies = sum(standin.activity(uid) for uid in people) - sent0
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        print(f"profile of {len(texts)} typed messages from {users} users ({elapsed:.1f} s, {missing} missing, "
+              f"{replies / len(texts):.1f} bot messages per question): "
+              f"CPU time of the event loop and of every dialogue/database thread, merged; the model's own "
+              f"thread (the parse) is not in it; figures per message:")
+
+    cpu0 = time.process_time()
+    asyncio.run(main())
+    standin.stop()
+    stats = profiled.stats()
+    stats.sort_stats("tottime")
+    total = sum(tt for cc, nc, tt, ct, callers in stats.stats.values()) / len(texts)
+
+    def share(*names: str) -> str:
+        found = [ct for (path, line, name), (cc, nc, tt, ct, callers) in stats.stats.items()
+                 if any(f"{Path(path).name}:{name}" == n for n in names)]
+        return f"{max(found, default=0) / len(texts) * 1000:.1f} ms ({max(found, default=0) / len(texts) / total:.0%})"
+
+    print(f"  in all {total * 1000:.1f} ms CPU per message in the profiled threads (cProfile's own cost included); "
+          f"the turn (Dialogue.handle: answer, user, log, outbox rows, one transaction) "
+          f"{share('dialogue.py:handle')}, PTB's getUpdates {share('_bot.py:get_updates')}, "
+          f"sendMessage {share('_bot.py:send_message')}, marking it sent {share('sender.py:_finish')}")
+    width = 88
+    print(f"  {'own ms':>7} {'total ms':>8}  calls/msg  function")
+    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    for (path, line, name), (cc, nc, tt, ct, callers) in entries:
+        where = f"{Path(path).name}:{line}({name})" if line else name
+        print(f"  {tt / len(texts) * 1000:7.2f} {ct / len(texts) * 1000:8.2f}  {nc / len(texts):9.1f}  {where[:width]}")
+    print("  by cumulative time (what a message goes through):")
+    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)
+    shown = 0
+    for (path, line, name), (cc, nc, tt, ct, callers) in entries:
+        if "lindungi" not in path and "/bot/" not in path and "telegram" not in path and "sqlalchemy" not in path:
+            continue
+        where = f"{Path(path).parent.name}/{Path(path).name}:{line}({name})"
+        print(f"  {ct / len(texts) * 1000:8.2f} ms  {nc / len(texts):6.1f}/msg  {where[:width]}")
+        shown += 1
+        if shown >= top:
+            break
+    print(f"  (this process's CPU over the whole profiled run, model load included: {time.process_time() - cpu0:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--messages", type=int, default=80)
+    parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
+    parser.add_argument("--profile", action="store_true", help="cProfile one run in this process instead")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    from bot.understanding.training import find_model
+
+    model = find_model()
+    if model is None:
+        print("No model: run `make train` first.")
+        raise SystemExit(2)
+    texts = typed_questions(args.messages + 8)
+    texts, spare = texts[:args.messages], texts[args.messages:]
+    if args.profile:
+        profile_messages(texts, spare, args.users, args.top)
+        return
+    bot = measure_bot(model, texts, args.users, args.idle)
+    bare = measure_ask(model, texts)
+    print(f"polling bot (`python -m bot run`, model in process, SQLite, stand-in Bot API), {len(texts)} distinct "
+          f"typed held-out questions from {args.users} users:")
+    print(f"  idle: {bot['idle'] * 1000:.1f} ms CPU per second doing nothing")
+    print(f"  typed message end to end: {bot['per_message'] * 1000:.1f} ms CPU (idle subtracted; "
+          f"{bot['busy']:.2f} s CPU over {bot['elapsed']:.1f} s; {bot['replies'] / len(texts):.1f} bot messages "
+          f"and edits per question; {bot['missing']} missing, "
+          f"{bot['schema_errors']} schema errors)")
+    print(f"  `python -m bot ask --jsonl` on the same texts: {bare * 1000:.1f} ms CPU per text")
+    print(f"  ratio end to end / ask: {bot['per_message'] / bare:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
