@@ -34,7 +34,13 @@ MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 # A second question in one message is answered too when read at least this confidently.
 SECOND_QUESTION_CONFIDENCE = 0.6
+# …or, read in the light of the first question, at least as confidently as any answer is given.
+FALLBACK_CONFIDENCE = 0.4
 MAX_QUESTIONS = 2
+# Two related answers (one program's answer and its claim) together this likely, the first at least
+# this likely: answer the first rather than ask back.
+SIBLINGS_TOGETHER = 0.6
+SIBLING_CONFIDENCE = 0.3
 # A follow-up read alone this confidently keeps its own reading; below it the context may decide.
 CONFIDENT_ALONE = 0.7
 # Read alone this confidently as another subject: a clear new question, not a follow-up.
@@ -112,8 +118,23 @@ class Engine:
         text = (text or "").strip()
         if not text:
             return Outcome((Reply(self.knowledge.texts["empty_text"]),))
-        understood = self.understanding.parse(text)
+        understood = self.settle(self.understanding.parse(text))
         return Outcome(self.replies_for(understood), understood)
+
+    def settle(self, understood: Understood) -> Understood:
+        """Torn only between two views of one subject ("suami sy meninggal, ahli waris dapet apa":
+        the JKM program or its claim), the message is answered with the likelier one — whose
+        answer leads to the other — instead of asking "Maksud Anda…?"."""
+        if not understood.is_fallback or understood.unavailable:
+            return understood
+        guesses = [(n, c) for n, c in understood.ranking if n != understood.intent][:2]
+        if len(guesses) < 2:
+            return understood
+        (first, one), (second, other) = guesses
+        related = second in self.rules.neighbours(first) or first in self.rules.neighbours(second)
+        if related and one >= SIBLING_CONFIDENCE and one + other >= SIBLINGS_TOGETHER:
+            return replace(understood, intent=first, confidence=one)
+        return understood
 
     # Reading in context --------------------------------------------------------------------
     def read(self, understood: Understood, context: Context) -> Reading:
@@ -124,13 +145,20 @@ class Engine:
         when the message alone is not understood, is only politeness, or is read less confidently.
         A message with two questions gets the second one read (and answered) too.
         """
+        understood = self.settle(understood)
         reading = Reading(understood)
         subject = context.subject
         fragment = subject is not None and not understood.unavailable and self.rules.is_fragment(understood)
         part = None
         if fragment and not self._names_another_program(understood, subject):
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
+            # A fragment the model reads confidently alone only picks among its own answer's parts.
             part = self._part_of(self.rules.neighbours(subject.intent), understood.text, PART_CLEAR)
+            confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
+            if (part is not None and confident and part.intent != understood.intent
+                    and not (part.section or part.topic)):
+                # Read confidently alone as another answer: a general answer's words do not outweigh it.
+                part = None
         if part is not None:
             topic = part.topic
             if not (part.section or part.topic) and understood.intent == part.intent:
@@ -222,15 +250,22 @@ class Engine:
         subject = self.rules.subject_of(main) or context.subject
         found = []
         for part in self._parse_all(questions[:4]):
-            if subject is not None and self.rules.is_fragment(part):
+            needed = SECOND_QUESTION_CONFIDENCE
+            unsure = not self._answerable(part) or part.confidence < SECOND_QUESTION_CONFIDENCE
+            if subject is not None and self.rules.is_fragment(part) and unsure:
+                # "…dimana aja? syarat2nya apa?": the fragment is read in the light of the first question.
+                named = self._part_of(self.rules.neighbours(subject.intent), part.text, PART_CLEAR)
                 text = self.rules.in_context(part, subject)
-                if text:
-                    alternative = self._parse_all([text])[0].with_text(part.text)
-                    if self._use_context(alternative, part):
-                        part = alternative
+                alternative = self._parse_all([text])[0].with_text(part.text) if text else part
+                if named is not None and named.intent != main.intent:
+                    part = replace(part, intent=named.intent, topic=named.topic,
+                                   confidence=max(part.confidence, PART_CONFIDENCE))
+                elif self._use_context(alternative, part) or (self._answerable(alternative)
+                                                              and alternative.intent == part.intent):
+                    part, needed = alternative, FALLBACK_CONFIDENCE
             key = (part.intent, part.answered_topic)
             if (part.is_fallback or part.intent not in self.knowledge.answers or part.intent in NOT_SUGGESTED
-                    or part.confidence < SECOND_QUESTION_CONFIDENCE or key in answered
+                    or part.confidence < needed or key in answered
                     or (part.intent == main.intent and not (part.answered_topic and main.answered_topic))):
                 continue
             answered.add(key)

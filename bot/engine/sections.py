@@ -22,7 +22,7 @@ STOPWORDS = frozenset("""
     sudah belum juga saja sama untuk dengan atau terus tapi mau harus boleh kapan mana dong
     sih deh nih ya iya kok kah lah pun jadi gitu gini tuh si aja the bpjs tk ketenagakerjaan
     program jaminan sekarang nanti lagi lebih cara gimana banget tolong makasih kita kami mereka
-    dia dapat dapet ga gak caranya buat bila akan oleh pada karena per para masih pas lg sampe
+    dia dapat dapet ga gak caranya buat bila akan oleh pada karena per para pas lg sampe
     sampai kena kan tu gt emang memang bener benar dulu udah nah lho loh kah lah min bang kak mas
     mbak pak bu gan sis bro emg nya trs tau tahu
 """.split())
