@@ -43,6 +43,7 @@ class Subject:
     intent: str
     topic: str = ""
     program: str = ""
+    also: tuple[str, ...] = ()     # the other answers of the same turn (a message with two questions)
 
     @property
     def label(self) -> str:
@@ -80,7 +81,8 @@ class Context:
         if stored.get("intent") and since is not None:
             since = since if since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
             if moment - since <= dt.timedelta(minutes=SUBJECT_MINUTES):
-                subject = Subject(stored["intent"], stored.get("topic") or "", stored.get("program") or "")
+                subject = Subject(stored["intent"], stored.get("topic") or "", stored.get("program") or "",
+                                  tuple(stored.get("also") or ()))
         values = {k: raw.get("profile", {}).get(k) for k in PROFILE_FIELDS if raw.get("profile", {}).get(k)}
         return cls(subject, Profile(**values))
 
@@ -144,6 +146,13 @@ class Rules:
             if family is not None:
                 return f"{family['phrase']} {understood.text}"
         return f"{spec.get('phrase', '')} {understood.text}".strip()
+
+    def around(self, subject: Subject) -> list[str]:
+        """The neighbours of the subject's answer, then those of the turn's other answers."""
+        found = self.neighbours(subject.intent)
+        for other in subject.also:
+            found += [i for i in self.neighbours(other) if i not in found]
+        return found
 
     def neighbours(self, intent: str) -> list[str]:
         """The intents a follow-up of `intent` may ask a part of: the intent itself, the other

@@ -337,8 +337,8 @@ class Dialogue:
         subject = self.engine.rules.subject_of(understood)
         if subject is not None and reading.profile_topic and not subject.topic:
             subject = Subject(subject.intent, reading.profile_topic, subject.program)
-        if reading.more:
-            subject = self.engine.rules.subject_of(reading.more[-1]) or subject
+        if reading.more and subject is not None:
+            subject = replace(subject, also=tuple(m.intent for m in reading.more))
         profile.save(turn, Context(subject or context.subject, learned), moment, subject is not None)
         turn.extra["context"] = reading.log(self._profile_used(turn, understood, reading, learned))
         new = {k: v for k, v in learned.known().items() if k != "income" and getattr(context.profile, k) != v

@@ -153,7 +153,7 @@ class Engine:
         if fragment and not self._names_another_program(understood, subject):
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
             # A fragment the model reads confidently alone only picks among its own answer's parts.
-            part = self._part_of(self.rules.neighbours(subject.intent), understood.text, PART_CLEAR)
+            part = self._part_of(self.rules.around(subject), understood.text, PART_CLEAR)
             confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
             if (part is not None and confident and part.intent != understood.intent
                     and not (part.section or part.topic)):
@@ -178,7 +178,7 @@ class Engine:
                     # reading and it is not a clear new question of its own.
                     support = dict(alternative.ranking).get(understood.intent, 0.0)
                     standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
-                    near = understood.intent in self.rules.neighbours(subject.intent)
+                    near = understood.intent in self.rules.around(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
         more = self._more_questions(reading.understood, context)
