@@ -28,6 +28,7 @@ STOPWORDS = frozenset("""
 """.split())
 SUFFIX = "nya"      # "beasiswanya", "dokumennya" (-kah/-lah would cut "sekolah", "menikah")
 MIN_COVERAGE = 0.5
+UNKNOWN_WEIGHT = 1.0
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 
@@ -100,7 +101,8 @@ class PartIndex:
         asked = set(words(text, self.lexicon))
         if not asked:
             return None
-        weight = {w: self.rarity.get(w, math.log(1 + len(self.rarity) or 1)) for w in asked}
+        # A word no answer has (a typo, a name) weighs little: it cannot point anywhere.
+        weight = {w: self.rarity.get(w, UNKNOWN_WEIGHT) for w in asked}
         total = sum(weight.values())
         scored = []
         for intent in intents:
