@@ -16,7 +16,7 @@ from bot.engine.context import Context, Profile, Rules, default_rules
 from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, is_own_income, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
-from bot.engine.sections import MIN_COVERAGE, index_for
+from bot.engine.sections import MIN_COVERAGE, Part, index_for
 from bot.knowledge import Knowledge
 from bot.understanding import Understood
 from bot.understanding.reading import is_question, sentences
@@ -24,6 +24,8 @@ from bot.understanding.reading import is_question, sentences
 log = logging.getLogger(__name__)
 
 CALCULATING_INTENTS = ("contribution_bpu", "contribution_pu", "calculate_contribution")
+# The programs a contribution quote shows: a follow-up naming one asks for the quote again.
+QUOTED_PROGRAMS = ("jkk", "jkm", "jht", "jp")
 # Intents never offered as a guess in "Maksud Anda…?".
 NOT_SUGGESTED = ("nlu_fallback", "affirm", "deny", "greet", "goodbye", "thanks", "out_of_scope")
 # Smaller sums are contribution figures people quote ("iuran 16.800 itu apa aja"), not incomes.
@@ -150,15 +152,31 @@ class Engine:
         subject = context.subject
         fragment = subject is not None and not understood.unavailable and self.rules.is_fragment(understood)
         part = None
-        if fragment and not self._names_another_program(understood, subject):
+        confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
+        if fragment and self._names_another_program(understood, subject):
+            # "bedanya sm jht apa?" after JP: only a part of the answer before itself can say it.
+            part = self._part_of([subject.intent], understood.text, PART_CLEAR)
+        elif fragment:
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
-            # A fragment the model reads confidently alone only picks among its own answer's parts.
             part = self._part_of(self.rules.around(subject), understood.text, PART_CLEAR)
-            confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
             if (part is not None and confident and part.intent != understood.intent
                     and not (part.section or part.topic)):
                 # Read confidently alone as another answer: a general answer's words do not outweigh it.
                 part = None
+        requote = (fragment and subject.intent in CALCULATING_INTENTS and context.profile.income
+                   and understood.entity("amount") is None
+                   and str(understood.entity("program") or "") in QUOTED_PROGRAMS
+                   and (understood.confidence < SELF_STANDING or understood.intent in CALCULATING_INTENTS))
+        if part is None and requote:
+            # "klo pake jht totalnya?" after a quote: the same quote, for the income given before.
+            chosen = replace(understood, intent=subject.intent, topic="",
+                             confidence=max(understood.confidence, PART_CONFIDENCE))
+            return Reading(chosen, followup=True, read_in_context=f"[{subject.label}]", after=subject.label,
+                           income=context.profile.income)
+        if (part is None and fragment and not subject.program and not confident
+                and self._names_another_program(understood, subject)):
+            # "yang JHT juga?" after an answer about several programs: that answer, about this one.
+            part = Part(subject.intent)
         if part is not None:
             topic = part.topic
             if not (part.section or part.topic) and understood.intent == part.intent:
