@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from bot.dashboard import queries
+from bot.dashboard import queries, times
 from bot.storage.models import Application, LessonProgress, MessageLog, User
 from tests.dashboard.conftest import PASSWORD, login
 from tests.e2e.test_webhook import free_port
@@ -80,12 +80,13 @@ def test_the_daily_numbers_count_users_messages_and_the_fallback_rate(database):
         _log(session, a, day, "contribution_bpu")
         _log(session, a, day, queries.FALLBACK)
         _log(session, a, day, None, kind="button")                  # a press: counted, not in the rate
-        _log(session, b, day, queries.FALLBACK, hour=23)
+        _log(session, b, day, queries.FALLBACK, hour=16)             # 23:00 WIB, still that WIB day
         _log(session, b, day, None, direction="out")                # the bot's replies are not messages in
         _log(session, b, day - dt.timedelta(days=2), "greet", hour=0)
+        _log(session, b, day, "greet", hour=17)                      # 00:00 WIB: the next WIB day
         _log(session, b, day - dt.timedelta(days=30), "greet")      # outside the 30 days
     with database.transaction() as session:
-        daily = queries.per_day(session, today=day)
+        daily = queries.per_day(session, queries.last_days(30, today=day))
     assert len(daily) == 30 and daily[-1][0] == "2026-11-20" and daily[0][0] == "2026-10-22"
     by_day = {row[0]: row[1:] for row in daily}
     assert by_day["2026-11-20"] == (2, 4, round(2 / 3, 3))           # 2 users, 4 messages, 2 of 3 texts not understood
@@ -99,22 +100,23 @@ def test_the_insights_page_and_csvs_show_the_logged_counts(database, dashboard_a
         users = [User(channel="test", external_id=str(n), chat_id=str(n), data={}) for n in range(4)]
         session.add_all(users)
         session.flush()
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = times.today()                                        # the WIB day the page shows last
         for user, intents in zip(users, (["greet", "contribution_bpu"], ["contribution_bpu"],
                                          ["contribution_bpu", "claim_jht"], [])):
             for intent in intents:
-                _log(session, user, today, intent)
+                _log(session, user, today, intent, hour=5)                          # 12:00 WIB
         for user in users[:3]:
-            _log(session, user, today, None, direction="out", flow="enrol")        # three began enrolling
+            _log(session, user, today, None, direction="out", flow="enrol", hour=5)  # three began enrolling
         session.add(LessonProgress(user_id=users[0].id, lesson_id=lessons[0], card=3, answered=0, correct=0,
                                    completed_at=dt.datetime.now(dt.timezone.utc)))
         session.add(LessonProgress(user_id=users[1].id, lesson_id=lessons[0], card=1, answered=0, correct=0))
         for user, status, province, occupation in ((users[0], "aktif", "Jawa Barat", "pedagang"),
                                                    (users[1], "diajukan", "Jawa Barat", "ojek"),
                                                    (users[2], "draft", None, None)):
+            moment = dt.datetime.now(dt.timezone.utc)
             session.add(Application(user_id=user.id, status=status, province=province, occupation=occupation,
-                                    consented_at=dt.datetime.now(dt.timezone.utc), reminder_opt_in=0,
-                                    payment_reminder_opt_in=0))
+                                    consented_at=moment, submitted_at=moment if status != "draft" else None,
+                                    reminder_opt_in=0, payment_reminder_opt_in=0))
 
     def table(client, name):
         response = client.get(f"/insights/{name}.csv")
@@ -129,10 +131,11 @@ def test_the_insights_page_and_csvs_show_the_logged_counts(database, dashboard_a
         lessons_csv = {row[0]: row[1:] for row in table(client, "lessons")}
         regions = table(client, "regions")
         occupations = table(client, "occupations")
-        daily = table(client, "daily")
+        messages = table(client, "messages")
+        people = table(client, "users")
     assert intents[0] == ["contribution_bpu", "3"] and sorted(intents[1:]) == [["claim_jht", "1"], ["greet", "1"]]
     assert funnel == [["mulai", "3"], ["setuju", "3"], ["diajukan", "2"], ["aktif", "1"]]
     assert lessons_csv[knowledge.lessons.lessons[lessons[0]].title] == ["2", "1"]
     assert regions == [["Jawa Barat", "2"]]
     assert sorted(occupations) == [["ojek", "1"], ["pedagang", "1"]]
-    assert daily[-1][1:3] == ["3", "5"]
+    assert messages[-1][1] == "5" and people[-1][1] == "3"

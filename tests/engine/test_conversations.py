@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "conversations"
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "conversations.md"
 WIB = dt.timezone(dt.timedelta(hours=7))
 START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=WIB)
-PASS_RATE = 0.80
+PASS_RATE = 0.88
 MIN_CONVERSATIONS = 40
 
 
