@@ -212,7 +212,7 @@ class TelegramChannel:
             return
         who = UserRef("telegram", str(update.effective_user.id), str(chat.id))
         if isinstance(event, TextEvent):
-            await self._wait_for_model(context.bot, chat.id)
+            await self._wait_for_model(context.bot, chat.id, who)
         # One user's updates are handled in order; different users in parallel.
         self._waiting[chat.id] += 1
         try:
@@ -239,13 +239,15 @@ class TelegramChannel:
                 self._waiting.pop(chat.id, None)
                 self._locks.pop(chat.id, None)
 
-    async def _wait_for_model(self, bot, chat_id: int) -> None:
+    async def _wait_for_model(self, bot, chat_id: int, who: UserRef) -> None:
         """Typed text right after a start waits for the model instead of being bounced: a short
         "sebentar…" once loading takes longer than `MODEL_NOTE_AFTER`, and an answer once it is
         loaded (up to `MODEL_WAIT`; after that the dialogue's "not ready" reply). Buttons never wait."""
         understanding = self.dialogue.engine.understanding
         if getattr(understanding, "ready", True):
             return
+        if await asyncio.to_thread(self.dialogue.answering_a_step, who):
+            return                        # a typed answer to a flow step (a NIK, an income) needs no model
         loading = asyncio.wrap_future(understanding.start_loading())
         began = time.monotonic()
         try:

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import replace
 from typing import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import trace
 from bot.engine.context import Context, Profile, Subject
 from bot.engine.engine import MAX_INCOME, MIN_INCOME, Engine, Outcome
@@ -43,6 +45,8 @@ COMMANDS = {
     "hapusdata": "Hapus data Anda",
 }
 LONG_TEXT = 1000
+# Flows whose steps take typed answers.
+TYPED_STEP_FLOWS = (calculator.FLOW, enrolment.FLOW, business.FLOW)
 # Enrolment steps whose typed answers are identity data: the log keeps a masked placeholder.
 PERSONAL_STEPS = ("nik", "name", "birth_date", "phone")
 # Answers that are really actions when typed at the menu.
@@ -94,6 +98,16 @@ class Dialogue:
     @property
     def knowledge(self):
         return self.engine.knowledge
+
+    def answering_a_step(self, who: UserRef) -> bool:
+        """True when this user is in a flow whose steps take typed answers (a NIK, an income): such
+        text is handled without the model, so it never waits for the model to load."""
+        try:
+            with self.database.transaction() as session:
+                user = Repository(session).find(who.channel, who.user_id)
+                return user is not None and user.flow in TYPED_STEP_FLOWS
+        except SQLAlchemyError:           # the turn itself will meet the outage and say so
+            return False
 
     def known(self, who: UserRef) -> bool:
         """True when this user has been here before and chose a role."""
