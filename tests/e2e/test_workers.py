@@ -149,7 +149,9 @@ def test_three_workers_on_postgresql_one_killed_mid_batch(standin, tmp_path, pos
             await person.settle(mark)
             events = standin.events(person.chat_id, mark)
             positions = [[i for i, (_, m) in enumerate(events) if predicate(m)] for _, predicate in BURST]
-            assert all(len(p) == 1 for p in positions), (person.chat_id, [m["text"][:30] for _, m in events])
+            # Each reply arrived (a second copy only of a message the victim had in flight when it
+            # was killed: checked against the outbox at the end), in the order the updates came.
+            assert all(len(p) >= 1 for p in positions), (person.chat_id, [m["text"][:30] for _, m in events])
             assert [p[0] for p in positions] == sorted(p[0] for p in positions), "replies out of order"
             # Then a lesson: a card, and "Lanjut" edits it to the next one.
             label, data = next((label, data) for label, data in buttons_of(lessons) if data.startswith("l:"))
