@@ -140,12 +140,17 @@ class Engine:
 
     # Reading in context --------------------------------------------------------------------
     def read(self, understood: Understood, context: Context) -> Reading:
-        """Read a typed message in its conversation.
+        """Read a typed message in its conversation. For a short fragment after an answer, in order:
 
-        A short fragment after an answer ("berapa lama?", "kalo di-PHK?", "yang JHT juga?") is read
-        again by the model together with the subject of that answer; the contextual reading is taken
-        when the message alone is not understood, is only politeness, or is read less confidently.
-        A message with two questions gets the second one read (and answered) too.
+        1. its words name a part of that answer or of a neighbouring one clearly ("beasiswa anaknya?"
+           after JKM → the scholarship section): that part;
+        2. it names a program of the quote before ("kalo sama JHT?"): the quote again, for the
+           income given before; it names another program after an answer about several: that answer;
+        3. otherwise the model reads it with the subject's phrase ("klaim jkm berapa lama?"), taken
+           when the fragment alone is not understood, is only politeness, or is read unsurely and
+           less confidently than in context.
+        Then a message with more than one question gets the others read (and answered) too, and a
+        follow-up picks the part of its answer its words ask for.
         """
         understood = self.settle(understood)
         reading = Reading(understood)
