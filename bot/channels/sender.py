@@ -122,7 +122,10 @@ class Sender:
             if chat_id is not None:
                 query = query.where(Outbox.chat_id == chat_id)
             if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                # Wait for rows another sender is claiming right now, never skip them: skipping a
+                # locked row lets a chat's next message go out before it (measured: replies out of
+                # order when two survivors took over a killed worker's rows at once).
+                query = query.with_for_update()
             rows = list(session.execute(query).scalars())
             # Live holders and when they would count as dead (their lease is free from then on);
             # asked only when another process holds a row here.

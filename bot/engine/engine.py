@@ -41,7 +41,7 @@ FALLBACK_CONFIDENCE = 0.4
 MAX_QUESTIONS = 2
 # Two related answers (one program's answer and its claim) together this likely, the first at least
 # this likely: answer the first rather than ask back.
-SIBLINGS_TOGETHER = 0.6
+SIBLINGS_TOGETHER = 0.65
 SIBLING_CONFIDENCE = 0.3
 # A follow-up read alone this confidently keeps its own reading; below it the context may decide.
 CONFIDENT_ALONE = 0.7
