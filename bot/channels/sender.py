@@ -13,8 +13,8 @@ reminders — leaves the outbox through here.
   round runs when something in this process woke it (`wake()`: reminders queued), when a retry it
   knows of falls due, and otherwise every `interval` seconds (messages other processes queued:
   staff answers, status changes, a dead worker's leftovers). The heartbeat is one UPDATE a second
-  while this process holds or sends anything; a polling bot (the only process taking updates)
-  beats once a minute when idle, and a claim made after that beats in its own transaction first.
+  while this process holds or sends anything (outbox rows, or a webhook worker's updates: `hold`);
+  idle, it beats once a minute, and a claim made after that beats in its own transaction first.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=30)
 IDLE_POLL = 5.0          # seconds between reads of the outbox when nothing woke the sender
 OTHERS_SENDING = dt.timedelta(seconds=0.5)   # how soon to look again at a chat another process is sending to
-IDLE_BEAT = 60.0         # a polling bot's heartbeat while it holds nothing
+IDLE_BEAT = 60.0         # the heartbeat while this process holds nothing
 RECOUNT_EVERY = 5        # beats between counts of the live senders (their share of the rate)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 60.0
@@ -71,8 +71,8 @@ class Sender:
     def __init__(self, database: Database, deliver, channel: str = "telegram", rate: float = 30.0,
                  per_chat_rate: float = 1.0, per_chat_burst: float = 3.0, idle_beat: float | None = None):
         """`deliver(chat_id, reply, edit_message_id)` does the actual Bot API call. `idle_beat`: the
-        heartbeat while nothing is held, for a process whose only claims are this sender's (polling);
-        webhook workers also claim updates, so they beat every second."""
+        heartbeat while nothing is held or sent; claims beat first (`_beat_in`, `hold`), then every
+        second while they last."""
         self.database = database
         self.deliver = deliver
         self.channel = channel
@@ -90,6 +90,7 @@ class Sender:
         self._beat_at = float("-inf")         # monotonic time of the last beat
         self._busy_until = 0.0                # claims just made: beat every second a little while
         self._sending = 0
+        self._holding = 0                     # updates this process is processing (webhook workers)
         self._again: set[str] = set()
 
     # Claiming ------------------------------------------------------------------------------------
@@ -202,6 +203,16 @@ class Sender:
                 self._beat_at = time.monotonic()
             self._busy_until = time.monotonic() + liveness.DEAD_AFTER.total_seconds()
             self._poke()
+
+    def hold(self, session) -> None:
+        """A webhook worker claims an update in `session`: it beats there first (others must see it
+        alive, or they take the update over) and every second until `release`."""
+        self._holding += 1
+        self._beat_in(session)
+
+    def release(self) -> None:
+        self._holding = max(0, self._holding - 1)
+        self._busy_until = time.monotonic() + liveness.DEAD_AFTER.total_seconds()
 
     async def send_claimed(self, claimed) -> int:
         """Send claimed rows, each chat's in order; returns how many were sent."""
@@ -321,7 +332,7 @@ class Sender:
                 pass
 
     def _beat_every(self) -> float:
-        busy = self._sending or time.monotonic() < self._busy_until
+        busy = self._sending or self._holding or time.monotonic() < self._busy_until
         return liveness.BEAT if busy else self.idle_beat
 
     def _beat(self) -> None:

@@ -110,7 +110,7 @@ class TelegramChannel:
         # Every message leaves through the one sender (rate limits, retries, exactly once).
         self.sender = Sender(self.dialogue.database, lambda chat, reply, edit: self.send(app.bot, chat, reply, edit),
                              rate=self.rate, per_chat_rate=self.chat_rate, per_chat_burst=self.chat_burst,
-                             idle_beat=IDLE_BEAT if polling else None)      # polling: no update claims
+                             idle_beat=IDLE_BEAT)
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         app.add_handler(CallbackQueryHandler(self.on_callback))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
 LEASE = dt.timedelta(seconds=60)
+# How often an idle worker looks for updates a dead worker left (it is dead 4 s after its last beat).
+SWEEP = 3.0
 CONCURRENCY = 16
 
 
@@ -127,21 +129,24 @@ class WebhookWorker:
         await self.app.shutdown()
 
     async def _loop(self) -> None:
+        """Claim and process stored updates. No polling of the table: the loop runs again when an
+        update is stored here, when one of its own updates is done (the chat's next one may wait),
+        and every `SWEEP` seconds for what only another worker's death leaves behind."""
         while True:
             try:
                 claimed = None
+                self._wake.clear()                # set again meanwhile: the wait below returns at once
                 if len(self._running) < CONCURRENCY:
                     claimed = await asyncio.to_thread(self._claim)
                 if claimed is None:
-                    self._wake.clear()
                     try:
-                        await asyncio.wait_for(self._wake.wait(), 0.25)
+                        await asyncio.wait_for(self._wake.wait(), SWEEP)
                     except asyncio.TimeoutError:
                         pass
                     continue
                 task = asyncio.create_task(self._process(*claimed))
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                task.add_done_callback(self._done)
             except SQLAlchemyError as error:
                 log.warning("database unavailable while claiming updates: %s", error.__class__.__name__)
                 await asyncio.sleep(1.0)
@@ -151,12 +156,29 @@ class WebhookWorker:
                 log.exception("update loop failed; going on")
                 await asyncio.sleep(0.5)
 
+    def _done(self, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        if self.channel.sender is not None:
+            self.channel.sender.release()
+        self._wake.set()
+
     def _beat(self) -> None:
         with self.database.transaction() as session:
             liveness.beat(session)
 
     def _claim(self) -> tuple[int, dict, float] | None:
-        """The oldest pending update of a chat with nothing in progress (or an expired lease)."""
+        """The oldest pending update of a chat with nothing in progress (or an expired lease). From
+        the claim on, this worker beats (in the claim's transaction first: the others must see it
+        alive, or they take the update over) until the update is done."""
+        held = []
+        try:
+            return self._claim_one(held)
+        except BaseException:
+            if held and self.channel.sender is not None:
+                self.channel.sender.release()     # the claim did not commit: nothing is held
+            raise
+
+    def _claim_one(self, held: list) -> tuple[int, dict, float] | None:
         with self.database.transaction() as session:
             moment = now()
             holder_alive = IncomingUpdate.claimed_by.in_(liveness.alive())
@@ -180,6 +202,11 @@ class WebhookWorker:
                 return None
             row.status, row.claimed_at, row.attempts = "processing", moment, row.attempts + 1
             row.claimed_by = liveness.INSTANCE
+            if self.channel.sender is not None:
+                self.channel.sender.hold(session)
+                held.append(True)
+            else:
+                liveness.beat(session)
             received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=dt.timezone.utc)
             return row.update_id, row.payload, (moment - received).total_seconds()
 
