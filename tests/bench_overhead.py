@@ -228,7 +228,7 @@ class _ProfilingExecutor(ThreadPoolExecutor):
         return super().submit(self.profiled.wrap(fn), *args, **kwargs)
 
 
-def profile_messages(texts: list[str], warm: list[str], users: int, top: int) -> None:
+def profile_messages(texts: list[str], warm: list[str], users: int, top: int, dump: str = "") -> None:
     from telegram import Update
 
     from bot.channels.telegram import TelegramChannel
@@ -263,14 +263,18 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int) ->
         main_profile = profiled.mine()
         main_profile.enable()
         sent0 = sum(standin.activity(uid) for uid in people)
+        understanding = dialogue.engine.understanding
+        parsed0 = getattr(understanding, "batched_messages", 0)
         elapsed, missing = await loop.run_in_executor(driver, ask_many, standin, people, texts)
         main_profile.disable()
+        parsed = getattr(understanding, "batched_messages", 0) - parsed0
         replies = sum(standin.activity(uid) for uid in people) - sent0
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
         print(f"profile of {len(texts)} typed messages from {users} users ({elapsed:.1f} s, {missing} missing, "
-              f"{replies / len(texts):.1f} bot messages per question): "
+              f"{replies / len(texts):.1f} bot messages per question, {parsed / len(texts):.2f} texts through "
+              f"the model per question, its sentences and readings in context included): "
               f"CPU time of the event loop and of every dialogue/database thread, merged; the model's own "
               f"thread (the parse) is not in it; figures per message:")
 
@@ -278,6 +282,8 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int) ->
     asyncio.run(main())
     standin.stop()
     stats = profiled.stats()
+    if dump:
+        stats.dump_stats(dump)                      # for pstats: callers, callees
     stats.sort_stats("tottime")
     total = sum(tt for cc, nc, tt, ct, callers in stats.stats.values()) / len(texts)
 
@@ -317,6 +323,7 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
     parser.add_argument("--profile", action="store_true", help="cProfile one run in this process instead")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--dump", default="", help="with --profile: also write the merged pstats to this file")
     args = parser.parse_args()
     from bot.understanding.training import find_model
 
@@ -327,7 +334,7 @@ def main() -> None:
     texts = typed_questions(args.messages + 8)
     texts, spare = texts[:args.messages], texts[args.messages:]
     if args.profile:
-        profile_messages(texts, spare, args.users, args.top)
+        profile_messages(texts, spare, args.users, args.top, args.dump)
         return
     bot = measure_bot(model, texts, args.users, args.idle)
     bare = measure_ask(model, texts)
