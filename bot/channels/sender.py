@@ -24,7 +24,7 @@ import logging
 import time
 from collections import defaultdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import metrics, trace
@@ -96,20 +96,31 @@ class Sender:
     # Claiming ------------------------------------------------------------------------------------
     def claim_new(self, session, rows: list[Outbox]) -> tuple:
         """Claim a turn's replies in the turn's own transaction (no second one to claim them), unless
-        older messages of the chat are still waiting: then they go out first, by `flush`."""
+        older messages of the chat are still waiting: then they go out first, by `flush`.
+
+        The rows get their lease before they are written, so claiming them is part of their INSERT
+        (no UPDATE after it)."""
         if not rows:
             return ()
-        session.flush()
         chat = rows[0].chat_id
-        older = session.execute(select(Outbox.id).where(
-            Outbox.chat_id == chat, Outbox.channel == self.channel, Outbox.sent_at.is_(None),
-            Outbox.failed_at.is_(None), Outbox.id < min(row.id for row in rows)).limit(1)).first()
+        written = [row.id for row in rows if row.id is not None]       # flushed already by a query
+        if any(isinstance(other, Outbox) and other.chat_id == chat and other.channel == self.channel
+               and all(other is not row for row in rows) for other in session.new):
+            return ()               # queued in this turn before its replies (not written yet): first
+        with session.no_autoflush:  # the new rows unwritten: every waiting row found is older
+            query = select(Outbox.id).where(
+                Outbox.chat_id == chat, Outbox.channel == self.channel, Outbox.sent_at.is_(None),
+                Outbox.failed_at.is_(None))
+            if written:
+                query = query.where(Outbox.id < min(written))
+            older = session.execute(query.limit(1)).first()
         if older is not None:
             return ()
         self._beat_in(session)
         lease = now() + LEASE
         for row in rows:
             row.next_attempt_at, row.claimed_by = lease, liveness.INSTANCE
+        session.flush()
         return tuple((row.id, row.chat_id, row.reply or {"text": row.text, "buttons": row.buttons or []},
                       row.edit_message_id) for row in sorted(rows, key=lambda r: r.id))
 
@@ -161,11 +172,9 @@ class Sender:
 
     def _finish(self, row_id: int, *, sent: bool = False, retry_in: float | None = None, error: str = "",
                 count_attempt: bool = True) -> None:
-        if sent:            # the common case, in one statement
-            with self.database.transaction() as session:
-                session.execute(update(Outbox).where(Outbox.id == row_id).values(
-                    attempts=Outbox.attempts + 1, last_error=None, claimed_by=None, sent_at=now(),
-                    next_attempt_at=None).execution_options(synchronize_session=False))
+        if sent:            # the common case: one statement, on a connection (no ORM session)
+            with self.database.connection() as connection:
+                connection.execute(_MARK_SENT, {"row_id": row_id, "moment": now()})
             return
         with self.database.transaction() as session:
             row = session.get(Outbox, row_id)
@@ -347,6 +356,12 @@ class Sender:
             senders = session.execute(select(func.count()).select_from(liveness.alive().subquery())).scalar_one()
         # Telegram's limit is per bot, not per process: the live processes share it.
         self.bucket.rate = self.bucket.burst = self.rate / max(1, senders)
+
+
+# A reply Telegram accepted: marked sent at once (built once; executed with its row and moment).
+_MARK_SENT = (update(Outbox.__table__).where(Outbox.__table__.c.id == bindparam("row_id"))
+              .values(attempts=Outbox.__table__.c.attempts + 1, last_error=None, claimed_by=None,
+                      sent_at=bindparam("moment"), next_attempt_at=None))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -213,7 +213,11 @@ class Repository:
 
     def queue_reply(self, user: User, key: str, reply: dict, edit_message_id: int | None = None) -> Outbox | None:
         """A reply to send (the new row); the key makes queuing the same reply twice a no-op (None)."""
-        exists = self.session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first()
+        # Without flushing what the turn added so far (a turn's keys differ by reply number, so none
+        # of it can match): the rows stay unwritten until the sender's claim has given them their
+        # lease, and go to the database in one INSERT each.
+        with self.session.no_autoflush:
+            exists = self.session.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first()
         if exists is not None:
             return None
         row = Outbox(user_id=user.id, chat_id=user.chat_id, channel=user.channel, kind="reply",
