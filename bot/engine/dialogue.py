@@ -432,8 +432,9 @@ class Dialogue:
             fields["normalized"] = normalize(masked)
             if turn.extra.get("context"):
                 fields["context"] = turn.extra["context"]
-        turn.repo.log(turn.user, "in", kind, masked, flow=flow, step=step, **fields)
+        entries = [dict(direction="in", kind=kind, text=masked, flow=flow, step=step, **fields)]
         for reply in replies:
             shown = "[berisi data pribadi, disembunyikan]" if reply.private else mask_text(reply.text)
-            turn.repo.log(turn.user, "out", "edit" if reply.edit else "reply", shown,
-                          flow=turn.user.flow, step=turn.user.step)
+            entries.append(dict(direction="out", kind="edit" if reply.edit else "reply", text=shown,
+                                flow=turn.user.flow, step=turn.user.step))
+        turn.repo.log_many(turn.user, entries)          # one statement for the replies, not one each
