@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
@@ -72,6 +73,7 @@ class Reading:
     profile_topic: str = ""            # a topic chosen by the user's profile
     section: str = ""                  # the part of the answer a follow-up asks for (`more:` section)
     income: int = 0                    # a quote follow-up without a figure: the income given before
+    profile_kind: str = ""             # the kind of user (owner, self_employed…) whose part was chosen
 
     def log(self, profile_used: dict | None = None) -> dict | None:
         """What the dashboard shows per turn, so a reviewer tells a context error from an NLU one."""
@@ -86,6 +88,8 @@ class Reading:
             data["section"] = self.section
         if self.income:
             data["income_from_profile"] = True
+        if self.profile_kind:
+            data["profile_part"] = self.profile_kind
         if profile_used:
             data["profile"] = profile_used
         return data or None
@@ -153,17 +157,26 @@ class Engine:
         follow-up picks the part of its answer its words ask for.
         """
         understood = self.settle(understood)
+        if not self._answerable(understood) and not understood.unavailable:
+            # "oh iya klo mau daftar lewat hp bisa?" is a new question, not a yes.
+            rest = self.rules.without_opener(understood.text)
+            if rest != understood.text:
+                again = self.settle(self._parse_all([rest])[0].with_text(understood.text))
+                if self._answerable(again):
+                    understood = again
         reading = Reading(understood)
         subject = context.subject
+        not_for = self.rules.not_for(context.profile)
+        asked = self.rules.without_workers(understood.text)      # the words that may name a part
         fragment = subject is not None and not understood.unavailable and self.rules.is_fragment(understood)
         part = None
         confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
         if fragment and self._names_another_program(understood, subject):
             # "bedanya sm jht apa?" after JP: only a part of the answer before itself can say it.
-            part = self._part_of([subject.intent], understood.text, PART_CLEAR)
+            part = self._part_of([subject.intent], asked, PART_CLEAR, not_for)
         elif fragment:
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
-            part = self._part_of(self.rules.around(subject), understood.text, PART_CLEAR)
+            part = self._part_of(self.rules.around(subject), asked, PART_CLEAR, not_for)
             if (part is not None and confident and part.intent != understood.intent
                     and not (part.section or part.topic)):
                 # Read confidently alone as another answer: a general answer's words do not outweigh it.
@@ -204,33 +217,47 @@ class Engine:
                     near = understood.intent in self.rules.around(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
-        more = self._more_questions(reading.understood, context)
+        more = self._more_questions(reading.understood, context, not_for)
         if more and not self._answerable(reading.understood):
             # "makasih min. oh iya klo mau daftar lewat hp bisa?": the question is what is answered.
             reading = Reading(more[0], reading.followup, reading.read_in_context, reading.after)
             more = more[1:]
         chosen = reading.understood
-        topic, section, income = "", reading.section, 0
+        topic, section, income, kind = "", reading.section, 0, ""
         if not chosen.is_fallback and not self.quotable(chosen):
+            if chosen.answered_topic and f"{chosen.intent}/{chosen.answered_topic}" in not_for:
+                chosen = replace(chosen, topic="")    # a topic for another kind of user than this one
             leaning = reading.followup or (subject is not None and chosen.intent == subject.intent)
             found = None
             if leaning and part is None:
-                found = self._part_of([chosen.intent], understood.text, MIN_COVERAGE)
+                # The answer's own program ("yg jht juga?" read as the JHT claim) names no part of it.
+                own = str((self.rules.subjects.get(chosen.intent) or {}).get("program") or "")
+                about = re.sub(rf"\b{re.escape(own)}\b", " ", asked, flags=re.IGNORECASE) if own else asked
+                found = self._part_of([chosen.intent], about, MIN_COVERAGE, not_for)
             if found is not None and found.section:
                 section = found.section
             elif found is not None and found.topic and not chosen.answered_topic:
                 chosen = replace(chosen, topic=found.topic)
             elif not chosen.answered_topic and not section:
-                topic = self.rules.topic_for(chosen.intent, context.profile)
+                label, kind = self.rules.part_for(chosen.intent, context.profile)
+                chosen_part = Part.from_label(label) if label else None
+                if chosen_part is not None and chosen_part.intent == chosen.intent:
+                    topic, section = chosen_part.topic, chosen_part.section
+                    if section and section not in self.knowledge.answers.answers[chosen.intent].more:
+                        section = ""
+                else:
+                    kind = ""
             if topic and not self.knowledge.answers.has_topic(chosen.intent, topic):
                 topic = ""
+            if not (topic or section):
+                kind = ""
             after_quote = subject is not None and subject.intent in CALCULATING_INTENTS
             if ((reading.followup or after_quote) and chosen.intent in CALCULATING_INTENTS
                     and context.profile.income and chosen.entity("amount") is None):
                 income = context.profile.income       # "kalo sama JHT totalnya?" after a quote
         if chosen is not reading.understood or topic or more or section or income:
             reading = Reading(chosen, reading.followup, reading.read_in_context, reading.after, more, topic,
-                              section, income)
+                              section, income, kind)
         return reading
 
     def _answerable(self, understood: Understood) -> bool:
@@ -238,10 +265,11 @@ class Engine:
         return (not understood.is_fallback and understood.intent in self.knowledge.answers
                 and understood.intent not in NOT_SUGGESTED)
 
-    def _part_of(self, intents: list[str], text: str, coverage: float):
-        """The best part among these intents' answers: the first intent's own parts first."""
+    def _part_of(self, intents: list[str], text: str, coverage: float, not_for: frozenset[str] = frozenset()):
+        """The best part among these intents' answers: the first intent's own parts first; never a
+        part for another kind of user (`not_for`)."""
         for group in ([intents[0]], intents[1:]):
-            found = self.parts.best(group, text, coverage) if group else None
+            found = self.parts.best(group, text, coverage, not_for) if group else None
             if found is not None:
                 return found
         return None
@@ -260,13 +288,14 @@ class Engine:
             return True
         return alone.confidence < CONFIDENT_ALONE and alternative.confidence > alone.confidence
 
-    def _more_questions(self, main: Understood, context: Context) -> tuple[Understood, ...]:
+    def _more_questions(self, main: Understood, context: Context,
+                        not_for: frozenset[str] = frozenset()) -> tuple[Understood, ...]:
         """The other questions of a message that asks more than one ("harus ikut jht? trus bayarnya
         tiap tanggal brp?"): each read alone, a fragment in the light of the first question."""
         if main.unavailable:
             return ()
         parts = sentences(main.text)
-        questions = [s for s in parts if is_question(s)]
+        questions = [self.rules.without_opener(s) for s in parts if is_question(s)]
         if len(questions) < (2 if self._answerable(main) else 1) or len(parts) < 2:
             return ()
         answered = {(main.intent, main.answered_topic)}
@@ -277,7 +306,7 @@ class Engine:
             unsure = not self._answerable(part) or part.confidence < SECOND_QUESTION_CONFIDENCE
             if subject is not None and self.rules.is_fragment(part) and unsure:
                 # "…dimana aja? syarat2nya apa?": the fragment is read in the light of the first question.
-                named = self._part_of(self.rules.neighbours(subject.intent), part.text, PART_CLEAR)
+                named = self._part_of(self.rules.neighbours(subject.intent), part.text, PART_CLEAR, not_for)
                 text = self.rules.in_context(part, subject)
                 alternative = self._parse_all([text])[0].with_text(part.text) if text else part
                 if named is not None and named.intent != main.intent:
