@@ -214,7 +214,7 @@ class Engine:
                     # reading and it is not a clear new question of its own.
                     support = dict(alternative.ranking).get(understood.intent, 0.0)
                     standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
-                    near = understood.intent in self.rules.around(subject)
+                    near = understood.intent in self.rules.around(subject) or understood.intent in self._linked(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
         more = self._more_questions(reading.understood, context, not_for)
@@ -259,6 +259,15 @@ class Engine:
             reading = Reading(chosen, reading.followup, reading.read_in_context, reading.after, more, topic,
                               section, income, kind)
         return reading
+
+    def _linked(self, subject) -> set[str]:
+        """The intents the buttons of the subject's answer and its parts lead to ("Pensiun janda
+        atau anak" under the heirs' claim): asking about one of them goes on with the conversation."""
+        answer = self.knowledge.answers.answers.get(subject.intent)
+        if answer is None:
+            return set()
+        targets = {b.intent or b.topic.partition("/")[0] for b in answer.all_buttons() if b.intent or b.topic}
+        return targets - set(NOT_SUGGESTED) - {"human_handoff"}
 
     def _answerable(self, understood: Understood) -> bool:
         """A reading with a knowledge answer (not a fallback, politeness or yes/no)."""
@@ -322,6 +331,8 @@ class Engine:
                 continue
             answered.add(key)
             found.append(part)
+            if subject is None:
+                subject = self.rules.subject_of(part)     # "…dimana aja? syarat2nya apa?": of that one
         return tuple(found[:MAX_QUESTIONS - (1 if self._answerable(main) else 0)])
 
     def _parse_all(self, texts: list[str]) -> list[Understood]:

@@ -24,7 +24,7 @@ STOPWORDS = frozenset("""
     program jaminan sekarang nanti lagi lebih cara gimana banget tolong makasih kita kami mereka
     dia dapat dapet ga gak caranya buat bila akan oleh pada karena per para pas lg sampe
     sampai kena kan tu gt emang memang bener benar dulu udah nah lho loh kah lah min bang kak mas
-    mbak pak bu gan sis bro emg nya trs tau tahu beliau ia lalu tadi
+    mbak pak bu gan sis bro emg nya trs tau tahu beliau ia lalu tadi serta
 """.split())
 SUFFIX = "nya"      # "beasiswanya", "dokumennya" (-kah/-lah would cut "sekolah", "menikah")
 MIN_COVERAGE = 0.5
@@ -44,6 +44,29 @@ def words(text: str, lexicon: dict[str, str]) -> list[str]:
         if word not in STOPWORDS and len(word) > 1 and not word.isdigit():
             found.append(word)
     return found
+
+
+# Indonesian affixes, for matching "dilaporkan" and "laporkan" with "lapor", "kelahiran" with
+# "lahir": a word is taken as its root only when the root itself is a word of the answers.
+PREFIXES = ("meng", "mem", "men", "me", "di", "ber", "ter", "per", "pen", "peng", "pe", "ke", "nge", "ng")
+SUFFIXES = ("kan", "an", "i")
+MIN_ROOT = 4
+
+
+def root(word: str, roots: frozenset[str] | set[str]) -> str:
+    """The word's shortest root among `roots` (a suffix, a prefix or both taken off), or the word."""
+    best = word
+    for suffix in ("",) + SUFFIXES:
+        if suffix and not word.endswith(suffix):
+            continue
+        stem = word[: len(word) - len(suffix)] if suffix else word
+        for prefix in ("",) + PREFIXES:
+            if prefix and not stem.startswith(prefix):
+                continue
+            candidate = stem[len(prefix):]
+            if MIN_ROOT <= len(candidate) < len(best) and candidate in roots:
+                best = candidate
+    return best
 
 
 @dataclass(frozen=True)
@@ -88,21 +111,23 @@ class PartIndex:
                 if button.topic:
                     target, _, topic = button.topic.partition("/")
                     labels.setdefault((target, "topic:" + topic), []).append(button.label)
-        documents = Counter()
+        raw: dict[str, list[tuple[Part, list[str]]]] = {}
         for intent, answer in answers.items():
             # The general answer is a part too: "cara klaimnya?" after JKK asks for the claim answer.
             general = words(" ".join([answer.text, *(v.text for v in answer.variants)]), lexicon)
-            entries = [(Part(intent), Counter(general + aspect_words(intent)))]
+            entries = [(Part(intent), general + aspect_words(intent))]
             for name, section in answer.more.items():
                 text = " ".join([section.text, *labels.get((intent, name), [])])
-                entries.append((Part(intent, section=name),
-                                Counter(words(text, lexicon) + aspect_words(f"{intent}:{name}"))))
+                entries.append((Part(intent, section=name), words(text, lexicon) + aspect_words(f"{intent}:{name}")))
             for name, section in answer.topics.items():
                 text = " ".join([section.text, *labels.get((intent, "topic:" + name), [])])
-                entries.append((Part(intent, topic=name),
-                                Counter(words(text, lexicon) + aspect_words(f"{intent}/{name}"))))
-            self.parts[intent] = entries
-            for _, vocabulary in entries:
+                entries.append((Part(intent, topic=name), words(text, lexicon) + aspect_words(f"{intent}/{name}")))
+            raw[intent] = entries
+        self.roots = frozenset(w for entries in raw.values() for _, found in entries for w in found)
+        documents = Counter()
+        for intent, entries in raw.items():
+            self.parts[intent] = [(part, Counter(root(w, self.roots) for w in found)) for part, found in entries]
+            for _, vocabulary in self.parts[intent]:
                 documents.update(set(vocabulary))
         total = sum(len(entries) for entries in self.parts.values()) or 1
         self.rarity = {word: math.log(1 + total / count) for word, count in documents.items()}
@@ -111,7 +136,7 @@ class PartIndex:
              exclude: frozenset[str] = frozenset()) -> Part | None:
         """The part of these intents' answers the text asks for, if its words point to one clearly.
         Parts labelled in `exclude` are not candidates (written for another kind of user)."""
-        asked = set(words(text, self.lexicon))
+        asked = {root(w, self.roots) for w in words(text, self.lexicon)}
         if not asked:
             return None
         # A word no answer has (a typo, a name) weighs little: it cannot point anywhere.
