@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 from bot import clock
-from bot.engine.context import Context, Profile, Rules, default_rules
+from bot.engine.context import FRAGMENT_WORDS, Context, Profile, Rules, default_rules
 from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, is_own_income, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
@@ -181,6 +181,15 @@ class Engine:
                     and not (part.section or part.topic)):
                 # Read confidently alone as another answer: a general answer's words do not outweigh it.
                 part = None
+        elif subject is not None and not understood.unavailable:
+            # "dokumennya apa aja? trus klo saldo 5jt bisa lewat hp kan?": a first question that is a
+            # fragment may ask a part of the answer before; the other questions are read after.
+            first = self._first_fragment(understood.text)
+            if first:
+                part = self._part_of(self.rules.around(subject), self.rules.without_workers(first), PART_CLEAR,
+                                     not_for)
+                if part is not None and not (part.section or part.topic):
+                    part = None           # only a named part of it, not the general answer again
         requote = (fragment and subject.intent in CALCULATING_INTENTS and context.profile.income
                    and understood.entity("amount") is None
                    and str(understood.entity("program") or "") in QUOTED_PROGRAMS
@@ -217,7 +226,7 @@ class Engine:
                     near = understood.intent in self.rules.around(subject) or understood.intent in self._linked(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
-        more = self._more_questions(reading.understood, context, not_for)
+        more = self._more_questions(reading.understood, context, not_for, reading.section)
         if more and not self._answerable(reading.understood):
             # "makasih min. oh iya klo mau daftar lewat hp bisa?": the question is what is answered.
             reading = Reading(more[0], reading.followup, reading.read_in_context, reading.after)
@@ -297,8 +306,15 @@ class Engine:
             return True
         return alone.confidence < CONFIDENT_ALONE and alternative.confidence > alone.confidence
 
-    def _more_questions(self, main: Understood, context: Context,
-                        not_for: frozenset[str] = frozenset()) -> tuple[Understood, ...]:
+    def _first_fragment(self, text: str) -> str:
+        """The first question of a message of several, when it is a short fragment ("dokumennya?")."""
+        questions = [self.rules.without_opener(s) for s in sentences(text) if is_question(s)]
+        if len(questions) < 2 or len(re.findall(r"\w+", questions[0])) > FRAGMENT_WORDS // 2:
+            return ""
+        return questions[0]
+
+    def _more_questions(self, main: Understood, context: Context, not_for: frozenset[str] = frozenset(),
+                        main_section: str = "") -> tuple[Understood, ...]:
         """The other questions of a message that asks more than one ("harus ikut jht? trus bayarnya
         tiap tanggal brp?"): each read alone, a fragment in the light of the first question."""
         if main.unavailable:
@@ -307,7 +323,7 @@ class Engine:
         questions = [self.rules.without_opener(s) for s in parts if is_question(s)]
         if len(questions) < (2 if self._answerable(main) else 1) or len(parts) < 2:
             return ()
-        answered = {(main.intent, main.answered_topic)}
+        answered = {(main.intent, main.answered_topic, main_section)}
         subject = self.rules.subject_of(main) or context.subject
         found = []
         for part in self._parse_all(questions[:4]):
@@ -324,10 +340,11 @@ class Engine:
                 elif self._use_context(alternative, part) or (self._answerable(alternative)
                                                               and alternative.intent == part.intent):
                     part, needed = alternative, FALLBACK_CONFIDENCE
-            key = (part.intent, part.answered_topic)
+            key = (part.intent, part.answered_topic, "")
             if (part.is_fallback or part.intent not in self.knowledge.answers or part.intent in NOT_SUGGESTED
                     or part.confidence < needed or key in answered
-                    or (part.intent == main.intent and not (part.answered_topic and main.answered_topic))):
+                    or (part.intent == main.intent and not main_section
+                        and not (part.answered_topic and main.answered_topic))):
                 continue
             answered.add(key)
             found.append(part)
