@@ -54,6 +54,8 @@ CONTEXT_SUPPORT = 0.3
 # is answered with that part, whatever the model reads alone; such a reading counts this confident.
 PART_CLEAR = 0.75
 PART_CONFIDENCE = 0.8
+# A topic the model picks less confidently than this is a guess: a follow-up's words decide instead.
+UNSURE_TOPIC = 0.3
 
 
 class Parser(Protocol):
@@ -243,9 +245,13 @@ class Engine:
                 own = str((self.rules.subjects.get(chosen.intent) or {}).get("program") or "")
                 about = re.sub(rf"\b{re.escape(own)}\b", " ", asked, flags=re.IGNORECASE) if own else asked
                 found = self._part_of([chosen.intent], about, MIN_COVERAGE, not_for)
+            # A topic the model picked only unsurely gives way to the part the words point to.
+            unsure = bool(chosen.answered_topic) and chosen.topic_confidence < UNSURE_TOPIC
             if found is not None and found.section:
                 section = found.section
-            elif found is not None and found.topic and not chosen.answered_topic:
+                if unsure:
+                    chosen = replace(chosen, topic="")
+            elif found is not None and found.topic and (not chosen.answered_topic or unsure):
                 chosen = replace(chosen, topic=found.topic)
             elif not chosen.answered_topic and not section:
                 label, kind = self.rules.part_for(chosen.intent, context.profile)
