@@ -175,6 +175,19 @@ class Rules:
             found += [i for i in self.neighbours(other) if i not in found]
         return found
 
+    def own(self, subject: Subject) -> list[str]:
+        """The answers a follow-up's words are matched against first: the subject's own, and — when
+        it is about no program of its own but the user named one ("klaim jht di jmo error") — the
+        related answers of that program (the JHT claim after the app), as much what the user is about."""
+        found = [subject.intent]
+        spec = self.subjects.get(subject.intent) or {}
+        if subject.program and not spec.get("program"):
+            for family in self.families.values():
+                other = family["intents"].get(subject.program)
+                if other and other in (spec.get("related") or ()) and other not in found:
+                    found.append(other)
+        return found
+
     def neighbours(self, intent: str) -> list[str]:
         """The intents a follow-up of `intent` may ask a part of: the intent itself, the other
         intents of its program (program_jkm → claim_jkm), and the ones context.yml relates to it

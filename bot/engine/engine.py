@@ -178,7 +178,7 @@ class Engine:
             part = self._part_of([subject.intent], asked, PART_CLEAR, not_for)
         elif fragment:
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
-            part = self._part_of(self.rules.around(subject), asked, PART_CLEAR, not_for)
+            part = self._part_of(self.rules.around(subject), asked, PART_CLEAR, not_for, self.rules.own(subject))
             if (part is not None and confident and part.intent != understood.intent
                     and not (part.section or part.topic)):
                 # Read confidently alone as another answer: a general answer's words do not outweigh it.
@@ -289,10 +289,12 @@ class Engine:
         return (not understood.is_fallback and understood.intent in self.knowledge.answers
                 and understood.intent not in NOT_SUGGESTED)
 
-    def _part_of(self, intents: list[str], text: str, coverage: float, not_for: frozenset[str] = frozenset()):
-        """The best part among these intents' answers: the first intent's own parts first; never a
-        part for another kind of user (`not_for`)."""
-        for group in ([intents[0]], intents[1:]):
+    def _part_of(self, intents: list[str], text: str, coverage: float, not_for: frozenset[str] = frozenset(),
+                 own: list[str] | None = None):
+        """The best part among these intents' answers: the first intent's own parts first (or those
+        of `own`); never a part for another kind of user (`not_for`)."""
+        first = own or intents[:1]
+        for group in (first, [i for i in intents if i not in first]):
             found = self.parts.best(group, text, coverage, not_for) if group else None
             if found is not None:
                 return found
