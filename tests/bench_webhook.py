@@ -213,9 +213,11 @@ def run_workers(count: int, users: int, model: Path, texts: list[str], nlu_serve
         cpu = sum(proc_cpu(w.pid) for w in everyone) - cpu_before
         burst_texts = [next(questions) for _ in range(32 * 15)]
         burst_source = iter(burst_texts)
-        time.sleep(2)                            # the session's last replies are out
+        # Idle: once the session's last replies are out and the workers' busy heartbeat (every second
+        # for a few seconds after their last claim) has ended.
+        time.sleep(8)
         idle_began, idle_cpu = time.monotonic(), sum(proc_cpu(w.pid) for w in everyone)
-        time.sleep(5)
+        time.sleep(10)
         idle_rate = (sum(proc_cpu(w.pid) for w in everyone) - idle_cpu) / (time.monotonic() - idle_began)
         cpu_before, burst_began = sum(proc_cpu(w.pid) for w in everyone), time.monotonic()
         burst = asyncio.run(free_text_burst(standin, 32, 15, burst_source))

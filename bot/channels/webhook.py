@@ -51,6 +51,10 @@ def chat_of(payload: dict) -> str | None:
     return None
 
 
+# Is any stored update waiting or in progress? (One indexed look, before building the claim query.)
+WAITING = select(IncomingUpdate.update_id).where(IncomingUpdate.status.in_(("pending", "processing"))).limit(1)
+
+
 class WebhookWorker:
     def __init__(self, channel: TelegramChannel, app: Application, secret: str, path: str):
         self.channel, self.app, self.secret = channel, app, secret
@@ -180,6 +184,8 @@ class WebhookWorker:
 
     def _claim_one(self, held: list) -> tuple[int, dict, float] | None:
         with self.database.transaction() as session:
+            if session.execute(WAITING).first() is None:
+                return None                       # nothing stored waits: the usual idle look, cheap
             moment = now()
             holder_alive = IncomingUpdate.claimed_by.in_(liveness.alive())
             busy = (select(IncomingUpdate.chat_id)

@@ -54,6 +54,7 @@ class Deps:
     knowledge: Knowledge
     reviewed_dir: Path
     intents: list[str]
+    clock: Callable[[], dt.datetime] = now
 
     @property
     def labels(self) -> list[str]:
@@ -69,8 +70,9 @@ class Deps:
 def create_app(database: Database, vault: Vault, knowledge: Knowledge, intents: list[str],
                reviewed_dir: Path = Path("nlu/data/reviewed"), secret: bytes | None = None,
                https_only: bool = False, clock: Callable[[], dt.datetime] = now) -> Starlette:
-    """`clock` tells the time for session lifetimes and login delays (tests move it)."""
-    deps = Deps(database, vault, knowledge, Path(reviewed_dir), intents)
+    """`clock` tells the time for session lifetimes, login delays and the insights' last day (tests
+    move it)."""
+    deps = Deps(database, vault, knowledge, Path(reviewed_dir), intents, clock)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["can"] = lambda staff, page: staff is not None and staff.role in CAN[page]
     templates.env.filters["wib"] = times.wib

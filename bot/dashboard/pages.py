@@ -673,14 +673,15 @@ CHARTS = {   # name: (title, CSV header)
 }
 
 
-def _period(request: Request) -> tuple[queries.Period, str]:
+def _period(request: Request, deps) -> tuple[queries.Period, str]:
     """The WIB days asked for (default: the last 30), and a problem to show when the range was bad."""
-    default = queries.last_days(30)
+    today = times.today(deps.clock())
+    default = queries.last_days(30, today)
     start, end = _lenient_date(request.query_params.get("from")), _lenient_date(request.query_params.get("to"))
     problem = ""
     if (request.query_params.get("from") and start is None) or (request.query_params.get("to") and end is None):
         problem = "Tanggal tidak dikenali. Pakai bentuk tahun-bulan-tanggal, contoh 2026-11-23."
-    end = min(end or default.end, times.today())
+    end = min(end or default.end, today)
     start = start or end - dt.timedelta(days=29)
     if start > end:
         start, end, problem = end, start, "Tanggal “dari” sesudah “sampai”: keduanya ditukar."
@@ -706,7 +707,7 @@ def _insight_data(session, deps, period: queries.Period) -> dict:
 
 
 async def insights(request: Request, deps, render) -> Response:
-    period, problem = _period(request)
+    period, problem = _period(request, deps)
     with deps.database.transaction() as session:
         data = _insight_data(session, deps, period)
     figures = {
@@ -728,7 +729,7 @@ async def insights_csv(request: Request, deps, render) -> Response:
     name = request.path_params["name"]
     if name not in CHARTS:
         return render(request, "error.html", 404, message="Tidak ada data itu.")
-    period, _ = _period(request)
+    period, _ = _period(request, deps)
     with deps.database.transaction() as session:
         data = _insight_data(session, deps, period)
     return csv_response(f"lindungi-{name}-{period.start}-{period.end}.csv", CHARTS[name][1], data[name])

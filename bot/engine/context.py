@@ -66,6 +66,11 @@ class Profile:
     def is_owner(self) -> bool:
         return self.role == "owner" or self.workers > 0
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """What kind of user this is, as the answers' audiences name it: owner, employee, self_employed."""
+        return (("owner",) if self.is_owner else ()) + ((self.employment,) if self.employment else ())
+
 
 @dataclass(frozen=True)
 class Context:
@@ -102,9 +107,12 @@ class Rules:
     words: dict[str, dict[str, re.Pattern]]     # field → value → pattern
     workers: tuple[re.Pattern, ...]
     owner: re.Pattern
-    profile_topics: dict[str, dict[str, str]]
+    profile_parts: dict[str, dict[str, str]]
     aspects: dict[str, list[str]] = field(default_factory=dict)
     part_aspects: dict[str, list[str]] = field(default_factory=dict)
+    audiences: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    openers: re.Pattern | None = None
+    part_subjects: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Rules":
@@ -114,8 +122,11 @@ class Rules:
         return cls(
             subjects=raw["subjects"], families=raw["families"], words=words,
             workers=tuple(re.compile(p, re.IGNORECASE) for p in profile["workers"]),
-            owner=_words(profile["owner"]), profile_topics=raw.get("profile_topics") or {},
+            owner=_words(profile["owner"]), profile_parts=raw.get("profile_parts") or {},
             aspects=raw.get("aspects") or {}, part_aspects=raw.get("part_aspects") or {},
+            audiences={label: tuple(kinds) for label, kinds in (raw.get("audiences") or {}).items()},
+            openers=_openers(raw.get("openers") or ()),
+            part_subjects=raw.get("part_subjects") or {},
         )
 
     # Follow-ups ------------------------------------------------------------------------------
@@ -125,6 +136,16 @@ class Rules:
             return None
         program = str(understood.entity("program") or self.subjects[understood.intent].get("program") or "")
         return Subject(understood.intent, understood.answered_topic, program)
+
+    def subject_after(self, subject: Subject | None, section: str) -> Subject | None:
+        """The subject after an answer's `more:` section: another answer's, when the section hands
+        the conversation over to it (part_subjects)."""
+        if subject is None or not section:
+            return subject
+        other = self.part_subjects.get(f"{subject.intent}:{section}")
+        if not other or other not in self.subjects:
+            return subject
+        return Subject(other, "", str(self.subjects[other].get("program") or ""))
 
     def is_fragment(self, understood: Understood) -> bool:
         """A short message that may lean on the subject before it ("kalo di-PHK?", "dokumennya?")."""
@@ -154,6 +175,19 @@ class Rules:
             found += [i for i in self.neighbours(other) if i not in found]
         return found
 
+    def own(self, subject: Subject) -> list[str]:
+        """The answers a follow-up's words are matched against first: the subject's own, and — when
+        it is about no program of its own but the user named one ("klaim jht di jmo error") — the
+        related answers of that program (the JHT claim after the app), as much what the user is about."""
+        found = [subject.intent]
+        spec = self.subjects.get(subject.intent) or {}
+        if subject.program and not spec.get("program"):
+            for family in self.families.values():
+                other = family["intents"].get(subject.program)
+                if other and other in (spec.get("related") or ()) and other not in found:
+                    found.append(other)
+        return found
+
     def neighbours(self, intent: str) -> list[str]:
         """The intents a follow-up of `intent` may ask a part of: the intent itself, the other
         intents of its program (program_jkm → claim_jkm), and the ones context.yml relates to it
@@ -171,10 +205,37 @@ class Rules:
                 found.append(other)
         return found
 
-    def topic_for(self, intent: str, profile: Profile) -> str:
-        """A topic the profile selects under an intent (a self-employed member's JHT claim)."""
-        choices = self.profile_topics.get(intent) or {}
-        return choices.get(profile.employment, "")
+    def part_for(self, intent: str, profile: Profile) -> tuple[str, str]:
+        """The part of an answer the profile selects (a self-employed member's JHT claim, an
+        owner's registration) as its label, and the kind of user that selected it; ("", "") if none."""
+        choices = self.profile_parts.get(intent) or {}
+        for kind in profile.kinds:
+            if choices.get(kind):
+                return choices[kind], kind
+        return "", ""
+
+    def not_for(self, profile: Profile) -> frozenset[str]:
+        """The labels of answer parts written for other kinds of users than this one (none while
+        the profile says nothing about the user)."""
+        kinds = set(profile.kinds)
+        if not kinds:
+            return frozenset()
+        return frozenset(label for label, audience in self.audiences.items() if not kinds & set(audience))
+
+    def without_workers(self, text: str) -> str:
+        """The text without what it says about the number of workers ("ada 4 org"): told about the
+        user, it names no part of an answer."""
+        for pattern in self.workers:
+            text = pattern.sub(" ", text)
+        return text
+
+    def without_opener(self, text: str) -> str:
+        """The text without a leading "oh iya", "btw", "satu lagi" (they open a new question, they
+        do not say yes); the text itself when it has none or is nothing more."""
+        if self.openers is None:
+            return text
+        rest = self.openers.sub("", text, count=1).strip()
+        return rest if rest and rest != text and len(rest.split()) >= 2 else text
 
     # The profile -----------------------------------------------------------------------------
     def learn(self, text: str, profile: Profile, income: int | None = None) -> Profile:
@@ -200,6 +261,13 @@ class Rules:
         if income:
             changes["income"] = int(income)
         return replace(profile, **changes) if changes else profile
+
+
+def _openers(items) -> re.Pattern | None:
+    if not items:
+        return None
+    one = "|".join(str(item) for item in items)
+    return re.compile(r"^\s*(?:(?:" + one + r")\b[\s,.!-]*)+", re.IGNORECASE)
 
 
 def _words(items) -> re.Pattern:

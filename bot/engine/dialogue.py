@@ -351,6 +351,7 @@ class Dialogue:
         subject = self.engine.rules.subject_of(understood)
         if subject is not None and reading.profile_topic and not subject.topic:
             subject = Subject(subject.intent, reading.profile_topic, subject.program)
+        subject = self.engine.rules.subject_after(subject, reading.section)
         if reading.more and subject is not None:
             subject = replace(subject, also=tuple(m.intent for m in reading.more))
         profile.save(turn, Context(subject or context.subject, learned), moment, subject is not None)
@@ -363,8 +364,8 @@ class Dialogue:
 
     def _profile_used(self, turn: Turn, understood, reading, learned: Profile) -> dict | None:
         """The notes that shaped this answer (a quote's sector or employer side, a chosen topic)."""
-        if reading.profile_topic:
-            return {"employment": learned.employment}
+        if reading.profile_kind:
+            return {"role": "owner"} if reading.profile_kind == "owner" else {"employment": reading.profile_kind}
         if self.engine.quotable(understood):
             used = {k: v for k, v in learned.known().items() if k in ("sector", "role", "workers", "size")}
             if turn.role == "owner":

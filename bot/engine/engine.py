@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 from bot import clock
-from bot.engine.context import Context, Profile, Rules, default_rules
+from bot.engine.context import FRAGMENT_WORDS, Context, Profile, Rules, default_rules
 from bot.engine.events import ButtonEvent, Event
 from bot.engine.quotes import bpu_quote_reply, is_employee_wage, is_own_income, pu_quote_reply, sector_of
 from bot.engine.replies import Button, Reply
@@ -53,6 +54,8 @@ CONTEXT_SUPPORT = 0.3
 # is answered with that part, whatever the model reads alone; such a reading counts this confident.
 PART_CLEAR = 0.75
 PART_CONFIDENCE = 0.8
+# A topic the model picks less confidently than this is a guess: a follow-up's words decide instead.
+UNSURE_TOPIC = 0.3
 
 
 class Parser(Protocol):
@@ -72,6 +75,7 @@ class Reading:
     profile_topic: str = ""            # a topic chosen by the user's profile
     section: str = ""                  # the part of the answer a follow-up asks for (`more:` section)
     income: int = 0                    # a quote follow-up without a figure: the income given before
+    profile_kind: str = ""             # the kind of user (owner, self_employed…) whose part was chosen
 
     def log(self, profile_used: dict | None = None) -> dict | None:
         """What the dashboard shows per turn, so a reviewer tells a context error from an NLU one."""
@@ -86,6 +90,8 @@ class Reading:
             data["section"] = self.section
         if self.income:
             data["income_from_profile"] = True
+        if self.profile_kind:
+            data["profile_part"] = self.profile_kind
         if profile_used:
             data["profile"] = profile_used
         return data or None
@@ -153,21 +159,39 @@ class Engine:
         follow-up picks the part of its answer its words ask for.
         """
         understood = self.settle(understood)
+        if not self._answerable(understood) and not understood.unavailable:
+            # "oh iya klo mau daftar lewat hp bisa?" is a new question, not a yes.
+            rest = self.rules.without_opener(understood.text)
+            if rest != understood.text:
+                again = self.settle(self._parse_all([rest])[0].with_text(understood.text))
+                if self._answerable(again):
+                    understood = again
         reading = Reading(understood)
         subject = context.subject
+        not_for = self.rules.not_for(context.profile)
+        asked = self.rules.without_workers(understood.text)      # the words that may name a part
         fragment = subject is not None and not understood.unavailable and self.rules.is_fragment(understood)
         part = None
         confident = self._answerable(understood) and understood.confidence >= CONFIDENT_ALONE
         if fragment and self._names_another_program(understood, subject):
             # "bedanya sm jht apa?" after JP: only a part of the answer before itself can say it.
-            part = self._part_of([subject.intent], understood.text, PART_CLEAR)
+            part = self._part_of([subject.intent], asked, PART_CLEAR, not_for)
         elif fragment:
             # The fragment's words name a part of the answer before, or of its neighbours, clearly.
-            part = self._part_of(self.rules.around(subject), understood.text, PART_CLEAR)
+            part = self._part_of(self.rules.around(subject), asked, PART_CLEAR, not_for, self.rules.own(subject))
             if (part is not None and confident and part.intent != understood.intent
                     and not (part.section or part.topic)):
                 # Read confidently alone as another answer: a general answer's words do not outweigh it.
                 part = None
+        elif subject is not None and not understood.unavailable:
+            # "dokumennya apa aja? trus klo saldo 5jt bisa lewat hp kan?": a first question that is a
+            # fragment may ask a part of the answer before; the other questions are read after.
+            first = self._first_fragment(understood.text)
+            if first:
+                part = self._part_of(self.rules.around(subject), self.rules.without_workers(first), PART_CLEAR,
+                                     not_for)
+                if part is not None and not (part.section or part.topic):
+                    part = None           # only a named part of it, not the general answer again
         requote = (fragment and subject.intent in CALCULATING_INTENTS and context.profile.income
                    and understood.entity("amount") is None
                    and str(understood.entity("program") or "") in QUOTED_PROGRAMS
@@ -201,47 +225,77 @@ class Engine:
                     # reading and it is not a clear new question of its own.
                     support = dict(alternative.ranking).get(understood.intent, 0.0)
                     standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
-                    near = understood.intent in self.rules.around(subject)
+                    near = understood.intent in self.rules.around(subject) or understood.intent in self._linked(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
-        more = self._more_questions(reading.understood, context)
+        more = self._more_questions(reading.understood, context, not_for, reading.section)
         if more and not self._answerable(reading.understood):
             # "makasih min. oh iya klo mau daftar lewat hp bisa?": the question is what is answered.
             reading = Reading(more[0], reading.followup, reading.read_in_context, reading.after)
             more = more[1:]
         chosen = reading.understood
-        topic, section, income = "", reading.section, 0
+        topic, section, income, kind = "", reading.section, 0, ""
         if not chosen.is_fallback and not self.quotable(chosen):
+            if chosen.answered_topic and f"{chosen.intent}/{chosen.answered_topic}" in not_for:
+                chosen = replace(chosen, topic="")    # a topic for another kind of user than this one
             leaning = reading.followup or (subject is not None and chosen.intent == subject.intent)
             found = None
             if leaning and part is None:
-                found = self._part_of([chosen.intent], understood.text, MIN_COVERAGE)
+                # The answer's own program ("yg jht juga?" read as the JHT claim) names no part of it.
+                own = str((self.rules.subjects.get(chosen.intent) or {}).get("program") or "")
+                about = re.sub(rf"\b{re.escape(own)}\b", " ", asked, flags=re.IGNORECASE) if own else asked
+                found = self._part_of([chosen.intent], about, MIN_COVERAGE, not_for)
+            # A topic the model picked only unsurely gives way to the part the words point to.
+            unsure = bool(chosen.answered_topic) and chosen.topic_confidence < UNSURE_TOPIC
             if found is not None and found.section:
                 section = found.section
-            elif found is not None and found.topic and not chosen.answered_topic:
+                if unsure:
+                    chosen = replace(chosen, topic="")
+            elif found is not None and found.topic and (not chosen.answered_topic or unsure):
                 chosen = replace(chosen, topic=found.topic)
             elif not chosen.answered_topic and not section:
-                topic = self.rules.topic_for(chosen.intent, context.profile)
+                label, kind = self.rules.part_for(chosen.intent, context.profile)
+                chosen_part = Part.from_label(label) if label else None
+                if chosen_part is not None and chosen_part.intent == chosen.intent:
+                    topic, section = chosen_part.topic, chosen_part.section
+                    if section and section not in self.knowledge.answers.answers[chosen.intent].more:
+                        section = ""
+                else:
+                    kind = ""
             if topic and not self.knowledge.answers.has_topic(chosen.intent, topic):
                 topic = ""
+            if not (topic or section):
+                kind = ""
             after_quote = subject is not None and subject.intent in CALCULATING_INTENTS
             if ((reading.followup or after_quote) and chosen.intent in CALCULATING_INTENTS
                     and context.profile.income and chosen.entity("amount") is None):
                 income = context.profile.income       # "kalo sama JHT totalnya?" after a quote
         if chosen is not reading.understood or topic or more or section or income:
             reading = Reading(chosen, reading.followup, reading.read_in_context, reading.after, more, topic,
-                              section, income)
+                              section, income, kind)
         return reading
+
+    def _linked(self, subject) -> set[str]:
+        """The intents the buttons of the subject's answer and its parts lead to ("Pensiun janda
+        atau anak" under the heirs' claim): asking about one of them goes on with the conversation."""
+        answer = self.knowledge.answers.answers.get(subject.intent)
+        if answer is None:
+            return set()
+        targets = {b.intent or b.topic.partition("/")[0] for b in answer.all_buttons() if b.intent or b.topic}
+        return targets - set(NOT_SUGGESTED) - {"human_handoff"}
 
     def _answerable(self, understood: Understood) -> bool:
         """A reading with a knowledge answer (not a fallback, politeness or yes/no)."""
         return (not understood.is_fallback and understood.intent in self.knowledge.answers
                 and understood.intent not in NOT_SUGGESTED)
 
-    def _part_of(self, intents: list[str], text: str, coverage: float):
-        """The best part among these intents' answers: the first intent's own parts first."""
-        for group in ([intents[0]], intents[1:]):
-            found = self.parts.best(group, text, coverage) if group else None
+    def _part_of(self, intents: list[str], text: str, coverage: float, not_for: frozenset[str] = frozenset(),
+                 own: list[str] | None = None):
+        """The best part among these intents' answers: the first intent's own parts first (or those
+        of `own`); never a part for another kind of user (`not_for`)."""
+        first = own or intents[:1]
+        for group in (first, [i for i in intents if i not in first]):
+            found = self.parts.best(group, text, coverage, not_for) if group else None
             if found is not None:
                 return found
         return None
@@ -260,16 +314,24 @@ class Engine:
             return True
         return alone.confidence < CONFIDENT_ALONE and alternative.confidence > alone.confidence
 
-    def _more_questions(self, main: Understood, context: Context) -> tuple[Understood, ...]:
+    def _first_fragment(self, text: str) -> str:
+        """The first question of a message of several, when it is a short fragment ("dokumennya?")."""
+        questions = [self.rules.without_opener(s) for s in sentences(text) if is_question(s)]
+        if len(questions) < 2 or len(re.findall(r"\w+", questions[0])) > FRAGMENT_WORDS // 2:
+            return ""
+        return questions[0]
+
+    def _more_questions(self, main: Understood, context: Context, not_for: frozenset[str] = frozenset(),
+                        main_section: str = "") -> tuple[Understood, ...]:
         """The other questions of a message that asks more than one ("harus ikut jht? trus bayarnya
         tiap tanggal brp?"): each read alone, a fragment in the light of the first question."""
         if main.unavailable:
             return ()
         parts = sentences(main.text)
-        questions = [s for s in parts if is_question(s)]
+        questions = [self.rules.without_opener(s) for s in parts if is_question(s)]
         if len(questions) < (2 if self._answerable(main) else 1) or len(parts) < 2:
             return ()
-        answered = {(main.intent, main.answered_topic)}
+        answered = {(main.intent, main.answered_topic, main_section)}
         subject = self.rules.subject_of(main) or context.subject
         found = []
         for part in self._parse_all(questions[:4]):
@@ -277,7 +339,7 @@ class Engine:
             unsure = not self._answerable(part) or part.confidence < SECOND_QUESTION_CONFIDENCE
             if subject is not None and self.rules.is_fragment(part) and unsure:
                 # "…dimana aja? syarat2nya apa?": the fragment is read in the light of the first question.
-                named = self._part_of(self.rules.neighbours(subject.intent), part.text, PART_CLEAR)
+                named = self._part_of(self.rules.neighbours(subject.intent), part.text, PART_CLEAR, not_for)
                 text = self.rules.in_context(part, subject)
                 alternative = self._parse_all([text])[0].with_text(part.text) if text else part
                 if named is not None and named.intent != main.intent:
@@ -286,13 +348,16 @@ class Engine:
                 elif self._use_context(alternative, part) or (self._answerable(alternative)
                                                               and alternative.intent == part.intent):
                     part, needed = alternative, FALLBACK_CONFIDENCE
-            key = (part.intent, part.answered_topic)
+            key = (part.intent, part.answered_topic, "")
             if (part.is_fallback or part.intent not in self.knowledge.answers or part.intent in NOT_SUGGESTED
                     or part.confidence < needed or key in answered
-                    or (part.intent == main.intent and not (part.answered_topic and main.answered_topic))):
+                    or (part.intent == main.intent and not main_section
+                        and not (part.answered_topic and main.answered_topic))):
                 continue
             answered.add(key)
             found.append(part)
+            if subject is None:
+                subject = self.rules.subject_of(part)     # "…dimana aja? syarat2nya apa?": of that one
         return tuple(found[:MAX_QUESTIONS - (1 if self._answerable(main) else 0)])
 
     def _parse_all(self, texts: list[str]) -> list[Understood]:

@@ -24,24 +24,49 @@ STOPWORDS = frozenset("""
     program jaminan sekarang nanti lagi lebih cara gimana banget tolong makasih kita kami mereka
     dia dapat dapet ga gak caranya buat bila akan oleh pada karena per para pas lg sampe
     sampai kena kan tu gt emang memang bener benar dulu udah nah lho loh kah lah min bang kak mas
-    mbak pak bu gan sis bro emg nya trs tau tahu
+    mbak pak bu gan sis bro emg nya trs tau tahu beliau ia lalu tadi serta
 """.split())
 SUFFIX = "nya"      # "beasiswanya", "dokumennya" (-kah/-lah would cut "sekolah", "menikah")
 MIN_COVERAGE = 0.5
 UNKNOWN_WEIGHT = 1.0
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
+PERCENT = re.compile(r"(?<=\d)\s*%")
 
 
 def words(text: str, lexicon: dict[str, str]) -> list[str]:
     """Content words of a text in standard spelling."""
     found = []
-    for word in re.findall(r"[a-z0-9]+", PLACEHOLDER.sub(" ", text.lower())):
+    text = PERCENT.sub(" persen ", PLACEHOLDER.sub(" ", text.lower()))    # "30%": a share, said so
+    for word in re.findall(r"[a-z0-9]+", text):
         word = normalize_word(word, lexicon)
         if word.endswith(SUFFIX) and len(word) - len(SUFFIX) >= 3:
             word = normalize_word(word[: -len(SUFFIX)], lexicon)
         if word not in STOPWORDS and len(word) > 1 and not word.isdigit():
             found.append(word)
     return found
+
+
+# Indonesian affixes, for matching "dilaporkan" and "laporkan" with "lapor", "kelahiran" with
+# "lahir": a word is taken as its root only when the root itself is a word of the answers.
+PREFIXES = ("meng", "mem", "men", "me", "di", "ber", "ter", "per", "pen", "peng", "pe", "ke", "nge", "ng")
+SUFFIXES = ("kan", "an", "i")
+MIN_ROOT = 4
+
+
+def root(word: str, roots: frozenset[str] | set[str]) -> str:
+    """The word's shortest root among `roots` (a suffix, a prefix or both taken off), or the word."""
+    best = word
+    for suffix in ("",) + SUFFIXES:
+        if suffix and not word.endswith(suffix):
+            continue
+        stem = word[: len(word) - len(suffix)] if suffix else word
+        for prefix in ("",) + PREFIXES:
+            if prefix and not stem.startswith(prefix):
+                continue
+            candidate = stem[len(prefix):]
+            if MIN_ROOT <= len(candidate) < len(best) and candidate in roots:
+                best = candidate
+    return best
 
 
 @dataclass(frozen=True)
@@ -53,6 +78,15 @@ class Part:
     @property
     def label(self) -> str:
         return f"{self.intent}/{self.topic}" if self.topic else f"{self.intent}:{self.section}".rstrip(":")
+
+    @classmethod
+    def from_label(cls, label: str) -> "Part":
+        """`intent`, `intent:section` or `intent/topic`."""
+        if "/" in label:
+            intent, _, topic = label.partition("/")
+            return cls(intent, topic=topic)
+        intent, _, section = label.partition(":")
+        return cls(intent, section=section)
 
 
 class PartIndex:
@@ -77,28 +111,32 @@ class PartIndex:
                 if button.topic:
                     target, _, topic = button.topic.partition("/")
                     labels.setdefault((target, "topic:" + topic), []).append(button.label)
-        documents = Counter()
+        raw: dict[str, list[tuple[Part, list[str]]]] = {}
         for intent, answer in answers.items():
             # The general answer is a part too: "cara klaimnya?" after JKK asks for the claim answer.
             general = words(" ".join([answer.text, *(v.text for v in answer.variants)]), lexicon)
-            entries = [(Part(intent), Counter(general + aspect_words(intent)))]
+            entries = [(Part(intent), general + aspect_words(intent))]
             for name, section in answer.more.items():
                 text = " ".join([section.text, *labels.get((intent, name), [])])
-                entries.append((Part(intent, section=name),
-                                Counter(words(text, lexicon) + aspect_words(f"{intent}:{name}"))))
+                entries.append((Part(intent, section=name), words(text, lexicon) + aspect_words(f"{intent}:{name}")))
             for name, section in answer.topics.items():
                 text = " ".join([section.text, *labels.get((intent, "topic:" + name), [])])
-                entries.append((Part(intent, topic=name),
-                                Counter(words(text, lexicon) + aspect_words(f"{intent}/{name}"))))
-            self.parts[intent] = entries
-            for _, vocabulary in entries:
+                entries.append((Part(intent, topic=name), words(text, lexicon) + aspect_words(f"{intent}/{name}")))
+            raw[intent] = entries
+        self.roots = frozenset(w for entries in raw.values() for _, found in entries for w in found)
+        documents = Counter()
+        for intent, entries in raw.items():
+            self.parts[intent] = [(part, Counter(root(w, self.roots) for w in found)) for part, found in entries]
+            for _, vocabulary in self.parts[intent]:
                 documents.update(set(vocabulary))
         total = sum(len(entries) for entries in self.parts.values()) or 1
         self.rarity = {word: math.log(1 + total / count) for word, count in documents.items()}
 
-    def best(self, intents: list[str], text: str, coverage_at_least: float = MIN_COVERAGE) -> Part | None:
-        """The part of these intents' answers the text asks for, if its words point to one clearly."""
-        asked = set(words(text, self.lexicon))
+    def best(self, intents: list[str], text: str, coverage_at_least: float = MIN_COVERAGE,
+             exclude: frozenset[str] = frozenset()) -> Part | None:
+        """The part of these intents' answers the text asks for, if its words point to one clearly.
+        Parts labelled in `exclude` are not candidates (written for another kind of user)."""
+        asked = {root(w, self.roots) for w in words(text, self.lexicon)}
         if not asked:
             return None
         # A word no answer has (a typo, a name) weighs little: it cannot point anywhere.
@@ -107,6 +145,8 @@ class PartIndex:
         scored = []
         for intent in intents:
             for part, vocabulary in self.parts.get(intent, ()):
+                if part.label in exclude:
+                    continue
                 present = [w for w in asked if vocabulary[w]]
                 coverage = sum(weight[w] for w in present) / total
                 # Between parts covering the same words, the one that is about them (says them most).
@@ -114,10 +154,18 @@ class PartIndex:
                 scored.append((coverage, strength, part))
         if not scored:
             return None
-        scored.sort(key=lambda s: (-s[0], -s[1]))
+        # Equal words, equally strong: the rest of an answer (a section) before a separate problem
+        # (a topic); any other tie is no clear pointer.
+        scored.sort(key=lambda s: (-s[0], -s[1], not s[2].section))
         coverage, strength, part = scored[0]
-        if coverage < coverage_at_least or (len(scored) > 1 and scored[1][:2] == (coverage, strength)):
+        if coverage < coverage_at_least:
             return None
+        tied = [p for c, s, p in scored if (c, s) == (coverage, strength)]
+        if len(tied) > 1:
+            sections = [p for p in tied if p.section]
+            if len(sections) != 1 or not all(p.topic for p in tied if p is not sections[0]):
+                return None
+            return sections[0]
         return part
 
 

@@ -94,13 +94,20 @@ def test_the_daily_numbers_count_users_messages_and_the_fallback_rate(database):
     assert sum(row[2] for row in daily) == 5
 
 
-def test_the_insights_page_and_csvs_show_the_logged_counts(database, dashboard_app, staff, knowledge):
+def test_the_insights_page_and_csvs_show_the_logged_counts(database, vault, tmp_path, staff, knowledge):
+    from bot.dashboard.app import create_app
+
+    # The dashboard's clock, not the wall clock: the page's last day is this moment's WIB day.
+    moment = dt.datetime(2026, 12, 1, 16, 59, 30, tzinfo=dt.timezone.utc)        # 23:59:30 WIB
+    dashboard_app = create_app(database, vault, knowledge, intents=sorted(knowledge.texts["intent_labels"]),
+                               reviewed_dir=tmp_path / "reviewed", secret=vault.derive("dashboard session"),
+                               clock=lambda: moment)
     lessons = list(knowledge.lessons.lessons)
     with database.transaction() as session:
         users = [User(channel="test", external_id=str(n), chat_id=str(n), data={}) for n in range(4)]
         session.add_all(users)
         session.flush()
-        today = times.today()                                        # the WIB day the page shows last
+        today = times.today(moment)                                  # the WIB day the page shows last
         for user, intents in zip(users, (["greet", "contribution_bpu"], ["contribution_bpu"],
                                          ["contribution_bpu", "claim_jht"], [])):
             for intent in intents:
@@ -108,14 +115,14 @@ def test_the_insights_page_and_csvs_show_the_logged_counts(database, dashboard_a
         for user in users[:3]:
             _log(session, user, today, None, direction="out", flow="enrol", hour=5)  # three began enrolling
         session.add(LessonProgress(user_id=users[0].id, lesson_id=lessons[0], card=3, answered=0, correct=0,
-                                   completed_at=dt.datetime.now(dt.timezone.utc)))
+                                   completed_at=moment - dt.timedelta(hours=1)))
         session.add(LessonProgress(user_id=users[1].id, lesson_id=lessons[0], card=1, answered=0, correct=0))
         for user, status, province, occupation in ((users[0], "aktif", "Jawa Barat", "pedagang"),
                                                    (users[1], "diajukan", "Jawa Barat", "ojek"),
                                                    (users[2], "draft", None, None)):
-            moment = dt.datetime.now(dt.timezone.utc)
+            at = moment - dt.timedelta(hours=1)
             session.add(Application(user_id=user.id, status=status, province=province, occupation=occupation,
-                                    consented_at=moment, submitted_at=moment if status != "draft" else None,
+                                    consented_at=at, submitted_at=at if status != "draft" else None,
                                     reminder_opt_in=0, payment_reminder_opt_in=0))
 
     def table(client, name):

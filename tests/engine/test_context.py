@@ -83,9 +83,25 @@ def test_the_context_data_names_only_known_intents_parts_and_aspects(knowledge):
             assert other in answers, f"context.yml: {intent} related to unknown intent {other}"
     for family in rules.families.values():
         assert set(family["intents"].values()) <= set(answers)
-    for intent in rules.profile_topics:
-        for topic in rules.profile_topics[intent].values():
-            assert knowledge.answers.has_topic(intent, topic)
+    from bot.engine.sections import Part
+
+    for intent, choices in rules.profile_parts.items():
+        for label in choices.values():
+            part = Part.from_label(label)
+            assert part.intent == intent, label
+            assert not part.topic or knowledge.answers.has_topic(intent, part.topic), label
+            assert not part.section or part.section in answers[intent].more, label
+    kinds = {"owner", "employee", "self_employed"}
+    for label, audience in rules.audiences.items():
+        part = Part.from_label(label)
+        assert part.intent in answers, label
+        assert not part.topic or part.topic in answers[part.intent].topics, label
+        assert not part.section or part.section in answers[part.intent].more, label
+        assert set(audience) <= kinds, label
+    for label, other in rules.part_subjects.items():
+        part = Part.from_label(label)
+        assert part.section in answers[part.intent].more, label
+        assert other in rules.subjects, label
     for key, names in rules.part_aspects.items():
         intent, section, topic = key.split(":")[0].split("/")[0], "", ""
         if ":" in key:
