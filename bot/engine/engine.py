@@ -20,6 +20,7 @@ from bot.engine.replies import Button, Reply
 from bot.engine.sections import MIN_COVERAGE, Part, index_for
 from bot.knowledge import Knowledge
 from bot.understanding import Understood
+from bot.understanding.result import for_model
 from bot.understanding.reading import is_question, sentences
 
 log = logging.getLogger(__name__)
@@ -334,7 +335,7 @@ class Engine:
         answered = {(main.intent, main.answered_topic, main_section)}
         subject = self.rules.subject_of(main) or context.subject
         found = []
-        for part in self._parse_all(questions[:4]):
+        for part in self._parse_all(questions[:4], main.pieces):
             needed = SECOND_QUESTION_CONFIDENCE
             unsure = not self._answerable(part) or part.confidence < SECOND_QUESTION_CONFIDENCE
             if subject is not None and self.rules.is_fragment(part) and unsure:
@@ -360,9 +361,17 @@ class Engine:
                 subject = self.rules.subject_of(part)     # "…dimana aja? syarat2nya apa?": of that one
         return tuple(found[:MAX_QUESTIONS - (1 if self._answerable(main) else 0)])
 
-    def _parse_all(self, texts: list[str]) -> list[Understood]:
-        many = getattr(self.understanding, "parse_many", None)
-        return list(many(texts)) if many is not None else [self.understanding.parse(t) for t in texts]
+    def _parse_all(self, texts: list[str], known: tuple[Understood, ...] = ()) -> list[Understood]:
+        """The model's readings of these texts; a sentence the model read already as part of the
+        message (`known`: the message's `pieces`) is not parsed again."""
+        ready = {piece.text: piece for piece in known}
+        found = {t: ready[for_model(t)].with_text(t) for t in texts if for_model(t) in ready}
+        rest = [t for t in texts if t not in found]
+        if rest:
+            many = getattr(self.understanding, "parse_many", None)
+            parsed = list(many(rest)) if many is not None else [self.understanding.parse(t) for t in rest]
+            found.update(zip(rest, parsed))
+        return [found[t] for t in texts]
 
     @staticmethod
     def quotable(understood: Understood) -> bool:

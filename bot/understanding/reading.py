@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 
 import yaml
 
@@ -80,7 +81,13 @@ def pieces(text: str) -> list[str]:
 
 
 def combine(text: str, parsed: list[Understood]) -> Understood:
-    """One reading of `text` from the parses of `pieces(text)` (the whole text first)."""
+    """One reading of `text` from the parses of `pieces(text)` (the whole text first); the
+    sentences' readings go with it (`Understood.pieces`)."""
+    understood = _combine(text, parsed)
+    return replace(understood, pieces=tuple(parsed[1:])) if len(parsed) > 1 else understood
+
+
+def _combine(text: str, parsed: list[Understood]) -> Understood:
     whole = parsed[0].with_text(text)
     if len(parsed) == 1 or whole.unavailable:
         return whole

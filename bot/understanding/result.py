@@ -5,7 +5,7 @@ Light on purpose (no Rasa import): the engine, the dialogue and the remote clien
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_PARSE_CHARS = 1000   # longer messages are cut for the model (their start carries the question)
@@ -23,6 +23,8 @@ class Understood:
     topic_confidence: float = 0.0
     # How a long message was read: "" (as a whole) or "sentence" (its question sentence decided).
     read_as: str = ""
+    # The model's readings of a long message's sentences, kept so that nothing parses them again.
+    pieces: tuple["Understood", ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_fallback(self) -> bool:
