@@ -267,7 +267,7 @@ def _openers(items) -> re.Pattern | None:
     if not items:
         return None
     one = "|".join(str(item) for item in items)
-    return re.compile(r"^\s*(?:(?:" + one + r")\b[\s,.!-]*)+", re.IGNORECASE)
+    return re.compile(r"^\s*(?:(?:" + one + r")\b[\s,.!:;-]*)+", re.IGNORECASE)
 
 
 def _words(items) -> re.Pattern:

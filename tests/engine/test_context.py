@@ -112,3 +112,46 @@ def test_the_context_data_names_only_known_intents_parts_and_aspects(knowledge):
         assert not section or section in answers[intent].more, key
         assert not topic or topic in answers[intent].topics, key
         assert set(names) <= set(rules.aspects), key
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("oh iya klo mau daftar lewat hp bisa?", "klo mau daftar lewat hp bisa?"),
+    ("btw, satu lagi: bayar iuran bisa di indomaret?", "bayar iuran bisa di indomaret?"),
+    ("oiya min iuran jkk brp", "min iuran jkk brp"),
+    ("oh iya", "oh iya"),                          # nothing after it: a yes, kept as typed
+    ("oh iya bener", "oh iya bener"),              # one word after it is no question of its own
+    ("ohh gitu ya", "ohh gitu ya"),                # no opener
+])
+def test_an_opener_is_left_out_only_before_a_question_of_its_own(text, expected):
+    assert default_rules().without_opener(text) == expected
+
+
+def test_parts_for_another_kind_of_user_are_left_out_and_the_profile_picks_parts():
+    rules = default_rules()
+    assert rules.not_for(Profile()) == frozenset()                 # nothing known: nothing left out
+    self_employed = Profile(employment="self_employed")
+    assert "claim_jkk:late_report" in rules.not_for(self_employed)
+    assert "claim_jht/bpu_claim" not in rules.not_for(self_employed)
+    owner = Profile(role="owner", workers=4)
+    assert "registration_how/bpu_only_option" in rules.not_for(owner)
+    assert "claim_jkk:late_report" not in rules.not_for(owner)
+    assert rules.part_for("registration_how", owner) == ("registration_how:employer", "owner")
+    assert rules.part_for("claim_jht", self_employed) == ("claim_jht/bpu_claim", "self_employed")
+    assert rules.part_for("registration_how", self_employed) == ("", "")
+
+
+def test_the_number_of_workers_names_no_part_of_an_answer():
+    rules = default_rules()
+    assert "4" not in rules.without_workers("klo buat karyawan sy gmn? ada 4 org")
+    assert rules.learn("klo buat karyawan sy gmn? ada 4 org", Profile()).workers == 4
+
+
+def test_a_section_that_hands_over_to_another_program_moves_the_subject():
+    rules = default_rules()
+    jkm = Subject("program_jkm", "", "jkm")
+    assert rules.subject_after(jkm, "work_death") == Subject("program_jkk", "", "jkk")
+    assert rules.subject_after(jkm, "scholarship") == jkm
+    assert rules.subject_after(jkm, "") == jkm
+    # An app answer about a named program's claim: that claim is matched as the subject's own.
+    assert rules.own(Subject("app_support", "app_error", "jht")) == ["app_support", "claim_jht"]
+    assert rules.own(Subject("payment_how", "", "jht")) == ["payment_how"]
