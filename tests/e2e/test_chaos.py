@@ -30,9 +30,10 @@ POINTS = {"handler": "handler", "transaction": "transaction", "committed": "afte
           "sent": "after send", "processed": "idle", "listening": "idle"}
 # Per step: kills before the commit (handler, transaction; the update is then handled again), and
 # the last one in the sender (the update is done, its replies are going out). How long after the
-# phase's marker the kill comes, at most (seconds): the handler of a button is a few milliseconds.
+# phase's marker the kill comes, at most (seconds): the handler of a button is a few milliseconds,
+# a Bot API call over the loopback about one.
 PLAN = ("handler", "transaction")
-DELAY = {"handler": 0.001, "transaction": 0.004, "send": 0.004}
+DELAY = {"handler": 0.001, "transaction": 0.004, "send": 0.001}
 QUESTION = "brp iuran bpjs tk buat pedagang sebulan"
 
 
