@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 import time
 from collections import defaultdict
 
@@ -91,6 +92,7 @@ class Sender:
         self._busy_until = 0.0                # claims just made: beat every second a little while
         self._sending = 0
         self._holding = 0                     # updates this process is processing (webhook workers)
+        self._holding_lock = threading.Lock()   # held from claim threads, released on the event loop
         self._again: set[str] = set()
 
     # Claiming ------------------------------------------------------------------------------------
@@ -216,11 +218,13 @@ class Sender:
     def hold(self, session) -> None:
         """A webhook worker claims an update in `session`: it beats there first (others must see it
         alive, or they take the update over) and every second until `release`."""
-        self._holding += 1
+        with self._holding_lock:
+            self._holding += 1
         self._beat_in(session)
 
     def release(self) -> None:
-        self._holding = max(0, self._holding - 1)
+        with self._holding_lock:
+            self._holding = max(0, self._holding - 1)
         self._busy_until = time.monotonic() + liveness.DEAD_AFTER.total_seconds()
 
     async def send_claimed(self, claimed) -> int:
