@@ -96,35 +96,15 @@ class Sender:
         self._again: set[str] = set()
 
     # Claiming ------------------------------------------------------------------------------------
-    def claim_new(self, session, rows: list[Outbox]) -> tuple:
-        """Claim a turn's replies in the turn's own transaction (no second one to claim them), unless
-        older messages of the chat are still waiting: then they go out first, by `flush`.
-
-        The rows get their lease before they are written, so claiming them is part of their INSERT
-        (no UPDATE after it)."""
-        if not rows:
-            return ()
-        chat = rows[0].chat_id
-        written = [row.id for row in rows if row.id is not None]       # flushed already by a query
-        if any(isinstance(other, Outbox) and other.chat_id == chat and other.channel == self.channel
-               and all(other is not row for row in rows) for other in session.new):
-            return ()               # queued in this turn before its replies (not written yet): first
-        with session.no_autoflush:  # the new rows unwritten: every waiting row found is older
-            query = select(Outbox.id).where(
-                Outbox.chat_id == chat, Outbox.channel == self.channel, Outbox.sent_at.is_(None),
-                Outbox.failed_at.is_(None))
-            if written:
-                query = query.where(Outbox.id < min(written))
-            older = session.execute(query.limit(1)).first()
-        if older is not None:
-            return ()
+    def lease(self, session, chat_id: str) -> dict | None:
+        """The claim on a turn's replies, made in the turn's own transaction (no second one to claim
+        them): the columns their INSERT carries (no UPDATE after it) — unless older messages of the
+        chat still wait; then None, and they go out after those, by `flush`."""
+        session.flush()         # what the turn queued before its replies (a note, a reminder) is older
+        if session.connection().execute(_WAITING_IN_CHAT, {"chat": chat_id, "channel": self.channel}).first():
+            return None
         self._beat_in(session)
-        lease = now() + LEASE
-        for row in rows:
-            row.next_attempt_at, row.claimed_by = lease, liveness.INSTANCE
-        session.flush()
-        return tuple((row.id, row.chat_id, row.reply or {"text": row.text, "buttons": row.buttons or []},
-                      row.edit_message_id) for row in sorted(rows, key=lambda r: r.id))
+        return {"next_attempt_at": now() + LEASE, "claimed_by": liveness.INSTANCE}
 
     def _claim(self, chat_id: str | None, limit: int) -> tuple[list[tuple[int, str, dict, int | None]], set]:
         """Rows due, claimed; and the chats whose rows wait behind this process's own sending."""
@@ -361,6 +341,11 @@ class Sender:
         # Telegram's limit is per bot, not per process: the live processes share it.
         self.bucket.rate = self.bucket.burst = self.rate / max(1, senders)
 
+
+# Is any message of this chat still waiting (a turn's replies go out after it)?
+_WAITING_IN_CHAT = (select(Outbox.__table__.c.id)
+                    .where(Outbox.__table__.c.chat_id == bindparam("chat"), Outbox.__table__.c.channel == bindparam("channel"),
+                           Outbox.__table__.c.sent_at.is_(None), Outbox.__table__.c.failed_at.is_(None)).limit(1))
 
 # A reply Telegram accepted: marked sent at once (built once; executed with its row and moment).
 _MARK_SENT = (update(Outbox.__table__).where(Outbox.__table__.c.id == bindparam("row_id"))

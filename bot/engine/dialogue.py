@@ -123,8 +123,8 @@ class Dialogue:
         With `update_id`, an update already handled is recognised and yields nothing (Telegram
         redelivers). With `queue`, the replies are written to the outbox in the same transaction
         (idempotency key = update id + reply number) for the sender, so a crash after the commit
-        loses no reply and a reprocessed update queues none twice. With `claim(session, rows)` as
-        well (the sender's), the sender claims them in that transaction too (`Outcome.claimed`).
+        loses no reply and a reprocessed update queues none twice. With `claim(session, chat_id)` as
+        well (the sender's `lease`), the sender claims them in that transaction too (`Outcome.claimed`).
         """
         event = _clean_event(event)
         understood = self._parse_early(event)
@@ -149,12 +149,13 @@ class Dialogue:
             queued, claimed = queue and not turn.forgotten, ()
             if queued:
                 key = f"{who.channel}:{update_id if update_id is not None else secrets.token_hex(8)}"
-                pieces = [piece for reply in replies for piece in split_reply(reply)]
-                rows = [repo.queue_reply(user, f"{key}:{number}", piece.to_dict(),
-                                         pressed_message_id if piece.edit else None)
-                        for number, piece in enumerate(pieces)]
-                if claim is not None:
-                    claimed = claim(session, [row for row in rows if row is not None])
+                pieces = [(f"{key}:{number}", piece.to_dict(), pressed_message_id if piece.edit else None)
+                          for number, piece in enumerate(piece for reply in replies for piece in split_reply(reply))]
+                lease = claim(session, user.chat_id) if claim is not None and pieces else None
+                ids = repo.queue_replies(user, pieces, lease)
+                if lease is not None:
+                    claimed = tuple((row_id, user.chat_id, reply, edit)
+                                    for row_id, (_, reply, edit) in zip(ids, pieces))
         trace.mark("committed", update_id)
         return Outcome(replies, turn.understood, queued, claimed)
 

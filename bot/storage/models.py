@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint)
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -143,12 +143,18 @@ class Application(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=now, onupdate=now)
 
 
+WAITING = "sent_at IS NULL AND failed_at IS NULL"
+
+
 class Outbox(Base):
     """Every message waiting to be sent: replies (queued in the same transaction as the state they
     answer), status changes, reminders, agents' answers. One sender delivers them, once each: the
     idempotency key (update id + reply number) makes a reprocessed update queue nothing new."""
 
     __tablename__ = "outbox"
+    # The messages still waiting, per chat (a turn asks whether its chat has one): a partial index.
+    __table_args__ = (Index("ix_outbox_waiting_chat", "chat_id", "id", sqlite_where=text(WAITING),
+                            postgresql_where=text(WAITING)),)
 
     id = Column(BigId, primary_key=True, autoincrement=True)
     user_id = Column(BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,27 +15,40 @@ HANDOFF_ACTIVE = ("open", "pending")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
                     "regency", "occupation", "income", "income_base", "status_reason")
 
+# A turn's statements, built once (building SQLAlchemy expressions anew each turn cost more CPU
+# than running them) and executed with their values; the writes go past the ORM's unit of work.
+_UPDATES, _OUTBOX = IncomingUpdate.__table__, Outbox.__table__
+_USER = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+_USER_LOCKED = _USER.with_for_update()
+_UPDATE_STATUS = select(_UPDATES.c.status).where(_UPDATES.c.update_id == bindparam("update_id"))
+_ADD_UPDATE = insert(_UPDATES)
+_UPDATE_DONE = update(_UPDATES).where(_UPDATES.c.update_id == bindparam("the_update")).values(status="done")
+_OPEN_HANDOFF = (select(Handoff.__table__.c.id)
+                 .where(Handoff.__table__.c.user_id == bindparam("user_id"),
+                        Handoff.__table__.c.status.in_(HANDOFF_ACTIVE)).limit(1))
+_ADD_LOG = insert(MessageLog.__table__)
+_ADD_REPLY = insert(_OUTBOX)
+_UNKNOWN = object()
+
 
 class Repository:
     def __init__(self, session: Session):
         self.session = session
         self._lock = session.get_bind().dialect.name == "postgresql"
-        self._updates: dict[int, IncomingUpdate | None] = {}     # looked up in this transaction
+        self._updates: dict[int, str | None] = {}     # update statuses looked up in this transaction
 
     # Users ---------------------------------------------------------------------------------
     def user(self, channel: str, external_id: str, chat_id: str) -> User:
         """The user (created on first contact), locked for this transaction where the database can."""
-        query = select(User).where(User.channel == channel, User.external_id == external_id)
-        if self._lock:
-            query = query.with_for_update()
-        user = self.session.execute(query).scalar_one_or_none()
+        query, values = _USER_LOCKED if self._lock else _USER, {"channel": channel, "external_id": external_id}
+        user = self.session.execute(query, values).scalar_one_or_none()
         if user is None:
             try:
                 with self.session.begin_nested():
                     user = User(channel=channel, external_id=external_id, chat_id=chat_id, data={})
                     self.session.add(user)
             except IntegrityError:        # another worker created it a moment ago
-                user = self.session.execute(query).scalar_one()
+                user = self.session.execute(query, values).scalar_one()
         if user.chat_id != chat_id:
             user.chat_id = chat_id
         return user
@@ -104,7 +117,7 @@ class Repository:
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end].keys() != rows[start].keys():
-                connection.execute(insert(MessageLog.__table__), rows[start:end])
+                connection.execute(_ADD_LOG, rows[start:end])
                 start = end
 
     def last_incoming_intent(self, user: User) -> str | None:
@@ -116,8 +129,9 @@ class Repository:
     # Handoffs ------------------------------------------------------------------------------
     def open_handoff(self, user: User) -> Handoff | None:
         """The handoff staff are handling (open: waiting for staff; pending: waiting for the person)."""
-        query = select(Handoff).where(Handoff.user_id == user.id, Handoff.status.in_(HANDOFF_ACTIVE))
-        return self.session.execute(query).scalars().first()
+        # Its id first (a turn almost never has one): the ORM loads the row only when there is one.
+        found = self.session.execute(_OPEN_HANDOFF, {"user_id": user.id}).scalar()
+        return None if found is None else self.session.get(Handoff, found)
 
     def start_handoff(self, user: User, reason: str) -> Handoff:
         handoff = Handoff(user_id=user.id, reason=reason, status="open", waiting_since=now())
@@ -237,23 +251,43 @@ class Repository:
         self.session.add(row)
         return row
 
+    def queue_replies(self, user: User, replies: list[tuple[str, dict, int | None]],
+                      lease: dict | None = None) -> list[int]:
+        """A turn's replies to send, `(key, reply, edit_message_id)` each, written now (one INSERT
+        each, no unit of work); `lease` (the sender's claim: `next_attempt_at`, `claimed_by`) is
+        part of the INSERT. Returns their ids, in order.
+
+        The key (update id + reply number) is unique, and an update's replies are written in the
+        transaction that marks it done, after `update_done` said it was not: a redelivered update
+        queues nothing (and should two workers ever race on one, the second one's INSERT fails and
+        its whole turn is rolled back)."""
+        connection = self.session.connection()
+        common = {"user_id": user.id, "chat_id": user.chat_id, "channel": user.channel, "kind": "reply",
+                  "attempts": 0, "created_at": now(), "next_attempt_at": None, "claimed_by": None, **(lease or {})}
+        return [connection.execute(_ADD_REPLY, {**common, "text": reply["text"], "buttons": reply.get("buttons") or [],
+                                                "idempotency_key": key, "reply": reply,
+                                                "edit_message_id": edit}).inserted_primary_key[0]
+                for key, reply, edit in replies]
+
     # Updates -------------------------------------------------------------------------------
-    def _update(self, update_id: int) -> IncomingUpdate | None:
-        if update_id not in self._updates:
-            self._updates[update_id] = self.session.get(IncomingUpdate, update_id)
-        return self._updates[update_id]
+    def _update_status(self, update_id: int) -> str | None:
+        status = self._updates.get(update_id, _UNKNOWN)
+        if status is _UNKNOWN:
+            status = self._updates[update_id] = self.session.connection().execute(
+                _UPDATE_STATUS, {"update_id": update_id}).scalar()
+        return status
 
     def update_done(self, update_id: int) -> bool:
-        row = self._update(update_id)
-        return row is not None and row.status == "done"
+        return self._update_status(update_id) == "done"
 
     def finish_update(self, update_id: int, chat_id: str) -> None:
-        row = self._update(update_id)
-        if row is None:
-            self.session.add(IncomingUpdate(update_id=update_id, chat_id=chat_id, payload={}, status="done",
-                                            attempts=1))
+        connection = self.session.connection()
+        if self._update_status(update_id) is None:        # polling: the update is stored here first
+            connection.execute(_ADD_UPDATE, {"update_id": update_id, "chat_id": chat_id, "payload": {},
+                                             "status": "done", "attempts": 1, "received_at": now()})
         else:
-            row.status = "done"
+            connection.execute(_UPDATE_DONE, {"the_update": update_id})
+        self._updates[update_id] = "done"
 
     def pending(self, channel: str, limit: int = 50, chat_id: str | None = None) -> list[Outbox]:
         query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.failed_at.is_(None), Outbox.channel == channel)

@@ -186,16 +186,18 @@ async def test_a_turn_typed_while_the_last_turns_replies_go_out_follows_them_in_
         with database.transaction() as session:
             repo = Repository(session)
             user = repo.user("telegram", "601", "601")
-            rows = [repo.queue_reply(user, f"second-{n}", {"text": f"balasan {n}", "buttons": []}) for n in range(2)]
-            assert sender.claim_new(session, rows) == ()            # not ahead of the waiting ones
+            assert sender.lease(session, "601") is None             # not ahead of the waiting ones
+            repo.queue_replies(user, [(f"second-{n}", {"text": f"balasan {n}", "buttons": []}, None) for n in range(2)])
         await sender.flush("601")
         await _wait_for(lambda: len(standin.bot_messages(601)) == 5)
         with database.transaction() as session:
             repo = Repository(session)
             user = repo.user("telegram", "602", "602")
-            rows = [repo.queue_reply(user, "third-0", {"text": "langsung", "buttons": []})]
-            claimed = sender.claim_new(session, rows)
-        assert [c[2]["text"] for c in claimed] == ["langsung"]     # nothing older: claimed at once
+            lease = sender.lease(session, "602")                   # nothing older: claimed at once
+            reply = {"text": "langsung", "buttons": []}
+            ids = repo.queue_replies(user, [("third-0", reply, None)], lease)
+            claimed = [(ids[0], "602", reply, None)]
+        assert lease is not None and lease["claimed_by"]
         await sender.send_claimed(claimed)
     finally:
         task.cancel()
