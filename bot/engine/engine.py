@@ -217,7 +217,14 @@ class Engine:
                               section=part.section)
         elif fragment:
             text = self.rules.in_context(understood, subject)
-            if text:
+            standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
+            near = understood.intent in self.rules.around(subject) or understood.intent in self._linked(subject)
+            if text and confident and (near or standing):
+                # Read confidently alone: the reading in context could not change the answer (only
+                # say whether it follows up, which `near` and `standing` decide already); not parsed.
+                if near:
+                    reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
+            elif text:
                 alternative = self._parse_all([text])[0].with_text(understood.text)
                 if self._use_context(alternative, understood):
                     reading = Reading(alternative, followup=True, read_in_context=text, after=subject.label)
@@ -225,8 +232,6 @@ class Engine:
                     # Read alone it stands; it still follows up when the context supports the same
                     # reading and it is not a clear new question of its own.
                     support = dict(alternative.ranking).get(understood.intent, 0.0)
-                    standing = understood.confidence >= SELF_STANDING and understood.intent != subject.intent
-                    near = understood.intent in self.rules.around(subject) or understood.intent in self._linked(subject)
                     if near or (support >= CONTEXT_SUPPORT and not standing):
                         reading = Reading(understood, followup=True, read_in_context=text, after=subject.label)
         more = self._more_questions(reading.understood, context, not_for, reading.section)
