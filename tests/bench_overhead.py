@@ -7,7 +7,9 @@ idle rate is subtracted. The same texts then go through `python -m bot ask --jso
 alone: parse and answer, no database, no Telegram), one at a time. Prints CPU per typed message
 both ways, their ratio, and the idle CPU per second. `--profile` instead drives the same
 application in this process under cProfile (event loop and every worker thread) and prints where
-one typed message's time goes. Figures only; nothing is asserted.
+one typed message's time goes; `--threads` runs it in this process without a profiler and prints
+the CPU of each kind of thread (the model's, the turns', the event loop's). Figures only; nothing
+is asserted.
 """
 from __future__ import annotations
 
@@ -295,7 +297,7 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int, du
     print(f"  in all {total * 1000:.1f} ms CPU per message in the profiled threads (cProfile's own cost included); "
           f"the turn (Dialogue.handle: answer, user, log, outbox rows, one transaction) "
           f"{share('dialogue.py:handle')}, PTB's getUpdates {share('_bot.py:get_updates')}, "
-          f"sendMessage {share('_bot.py:send_message')}, marking it sent {share('sender.py:_finish')}")
+          f"sendMessage {share('telegram.py:send')}, marking it sent {share('sender.py:_finish')}")
     width = 88
     print(f"  {'own ms':>7} {'total ms':>8}  calls/msg  function")
     entries = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
@@ -316,12 +318,85 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int, du
     print(f"  (this process's CPU over the whole profiled run, model load included: {time.process_time() - cpu0:.0f} s)")
 
 
+def _thread_cpu() -> dict[int, tuple[float, str]]:
+    """CPU seconds of each thread of this process, with its Python name ("native" for threads
+    Python did not start: TensorFlow's)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    found = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(task.name)] = ((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+                                 names.get(int(task.name), "native"))
+    return found
+
+
+THREAD_GROUPS = (("nlu", "the model (its batches)"), ("native", "TensorFlow's own threads"),
+                 ("dialogue", "turns (Dialogue.handle)"), ("MainThread", "event loop: PTB, sender"),
+                 ("uvloop", "asyncio.to_thread: marking sent, beats"), ("asyncio", "asyncio.to_thread: marking sent, beats"),
+                 ("telegram-standin", "the stand-in (not the bot)"))
+
+
+def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
+    """The same application in this process, no profiler: CPU per question by thread."""
+    from telegram import Update
+
+    from bot.channels.telegram import TelegramChannel
+    from bot.config import Settings
+    from bot.runtime import build_dialogue
+    from tests.telegram_standin import StandIn
+
+    folder = Path(tempfile.mkdtemp(prefix="lindungi-threads-"))
+    os.environ.update(DATABASE_URL=f"sqlite:///{folder}/bench.db", LINDUNGI_SECRET_KEY="c" * 44,
+                      LINDUNGI_TODAY="2026-11-23", LINDUNGI_DATA_DIR=str(folder), NLU_URL="")
+    standin = StandIn().start()
+    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True)
+    channel = TelegramChannel(dialogue, chat_rate=20, chat_burst=20)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        driver = ThreadPoolExecutor(2, thread_name_prefix="telegram-standin-users")
+        app = channel.build(standin.token, standin.base_url)
+        await app.initialize()
+        await app.post_init(app)
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        people = [60_000 + n for n in range(users)]
+        await loop.run_in_executor(driver, onboard, standin, people)
+        await loop.run_in_executor(driver, ask_many, standin, people[:4], warm)
+        await asyncio.sleep(1)
+        understanding = dialogue.engine.understanding
+        texts0, batches0 = understanding.batched_messages, understanding.batches
+        before = _thread_cpu()
+        elapsed, missing = await loop.run_in_executor(driver, ask_many, standin, people, texts)
+        after = _thread_cpu()
+        by_group: dict[str, float] = {}
+        for tid, (cpu, name) in after.items():
+            group = next((g for g, _ in THREAD_GROUPS if name.startswith(g)), "other")
+            by_group[group] = by_group.get(group, 0.0) + cpu - before.get(tid, (0.0, name))[0]
+        print(f"CPU by thread, {len(texts)} typed questions from {users} users in this process ({elapsed:.1f} s, "
+              f"{missing} missing; {(understanding.batched_messages - texts0) / len(texts):.2f} texts through the "
+              f"model per question in {(understanding.batches - batches0) / len(texts):.2f} batches), per question:")
+        labels = dict(THREAD_GROUPS)
+        for group, cpu in sorted(by_group.items(), key=lambda kv: -kv[1]):
+            print(f"  {cpu / len(texts) * 1000:6.1f} ms  {group} ({labels.get(group, 'other threads')})")
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    asyncio.run(run())
+    standin.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--messages", type=int, default=80)
     parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
     parser.add_argument("--profile", action="store_true", help="cProfile one run in this process instead")
+    parser.add_argument("--threads", action="store_true", help="CPU by thread of one run in this process instead")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--dump", default="", help="with --profile: also write the merged pstats to this file")
     args = parser.parse_args()
@@ -335,6 +410,9 @@ def main() -> None:
     texts, spare = texts[:args.messages], texts[args.messages:]
     if args.profile:
         profile_messages(texts, spare, args.users, args.top, args.dump)
+        return
+    if args.threads:
+        split_by_thread(texts, spare, args.users)
         return
     bot = measure_bot(model, texts, args.users, args.idle)
     bare = measure_ask(model, texts)
