@@ -230,9 +230,31 @@ class _ProfilingExecutor(ThreadPoolExecutor):
         return super().submit(self.profiled.wrap(fn), *args, **kwargs)
 
 
-def profile_messages(texts: list[str], warm: list[str], users: int, top: int, dump: str = "") -> None:
+async def _start_polling(channel, standin, driver, users: int, warm: list[str]):
+    """The application polling the stand-in, its users onboarded and a few warm-up texts answered
+    (not measured); returns the application and the users."""
     from telegram import Update
 
+    loop = asyncio.get_running_loop()
+    app = channel.build(standin.token, standin.base_url)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+    await app.start()
+    people = [60_000 + n for n in range(users)]
+    await loop.run_in_executor(driver, onboard, standin, people)
+    await loop.run_in_executor(driver, ask_many, standin, people[:4], warm)
+    await asyncio.sleep(1)
+    return app, people
+
+
+async def _stop(app) -> None:
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+def profile_messages(texts: list[str], warm: list[str], users: int, top: int, dump: str = "") -> None:
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
     from bot.runtime import build_dialogue
@@ -251,15 +273,7 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int, du
         loop = asyncio.get_running_loop()
         loop.set_default_executor(_ProfilingExecutor(profiled, max_workers=8))      # asyncio.to_thread
         driver = ThreadPoolExecutor(2)               # the simulated users: not profiled
-        app = channel.build(standin.token, standin.base_url)
-        await app.initialize()
-        await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
-        await app.start()
-        people = [60_000 + n for n in range(users)]
-        await loop.run_in_executor(driver, onboard, standin, people)
-        await loop.run_in_executor(driver, ask_many, standin, people[:4], warm)        # warm-up texts, not measured
-        await asyncio.sleep(1)
+        app, people = await _start_polling(channel, standin, driver, users, warm)
         for profile in profiled.all:
             profile.clear()
         main_profile = profiled.mine()
@@ -271,9 +285,7 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int, du
         main_profile.disable()
         parsed = getattr(understanding, "batched_messages", 0) - parsed0
         replies = sum(standin.activity(uid) for uid in people) - sent0
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        await _stop(app)
         print(f"profile of {len(texts)} typed messages from {users} users ({elapsed:.1f} s, {missing} missing, "
               f"{replies / len(texts):.1f} bot messages per question, {parsed / len(texts):.2f} texts through "
               f"the model per question, its sentences and readings in context included): "
@@ -341,8 +353,6 @@ THREAD_GROUPS = (("nlu", "the model (its batches)"), ("native", "TensorFlow's ow
 
 def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
     """The same application in this process, no profiler: CPU per question by thread."""
-    from telegram import Update
-
     from bot.channels.telegram import TelegramChannel
     from bot.config import Settings
     from bot.runtime import build_dialogue
@@ -358,15 +368,7 @@ def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
     async def run() -> None:
         loop = asyncio.get_running_loop()
         driver = ThreadPoolExecutor(2, thread_name_prefix="telegram-standin-users")
-        app = channel.build(standin.token, standin.base_url)
-        await app.initialize()
-        await app.post_init(app)
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
-        await app.start()
-        people = [60_000 + n for n in range(users)]
-        await loop.run_in_executor(driver, onboard, standin, people)
-        await loop.run_in_executor(driver, ask_many, standin, people[:4], warm)
-        await asyncio.sleep(1)
+        app, people = await _start_polling(channel, standin, driver, users, warm)
         understanding = dialogue.engine.understanding
         texts0, batches0 = understanding.batched_messages, understanding.batches
         before = _thread_cpu()
@@ -382,9 +384,7 @@ def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
         labels = dict(THREAD_GROUPS)
         for group, cpu in sorted(by_group.items(), key=lambda kv: -kv[1]):
             print(f"  {cpu / len(texts) * 1000:6.1f} ms  {group} ({labels.get(group, 'other threads')})")
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        await _stop(app)
 
     asyncio.run(run())
     standin.stop()

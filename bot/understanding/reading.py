@@ -29,6 +29,10 @@ SENTENCE_WEIGHT = 0.35
 QUESTION_WEIGHT = 1.0
 # Intents that are only politeness around a question (never the answer to a message with a question).
 PLEASANTRIES = ("greet", "thanks", "goodbye")
+# A yes or a no answers the bot's own question; in a long message that asks something, a sentence
+# read so ("kenapa lama banget ya min?" read as a yes for its "ya min") says nothing about what
+# is asked.
+YES_NO = ("affirm", "deny")
 # A sentence read as a pleasantry at least this confidently is left out of the mix.
 PLEASANTRY_CONFIDENCE = 0.5
 
@@ -115,8 +119,9 @@ def _combine(text: str, parsed: list[Understood]) -> Understood:
     if total <= 0 or not scores:
         return whole
     if any(is_question(part.text) for part in content):
-        # A message with a question in it is never answered with only a greeting or a thanks.
-        removed = sum(scores.pop(name, 0.0) for name in PLEASANTRIES)
+        # A message with a question in it is never answered with only a greeting or a thanks, nor
+        # with a yes or a no.
+        removed = sum(scores.pop(name, 0.0) for name in PLEASANTRIES + YES_NO)
         total = max(total - removed, sum(scores.values())) or 1.0
     ranking = tuple(sorted(((n, s / total) for n, s in scores.items()), key=lambda kv: -kv[1]))
     intent, confidence = ranking[0]
