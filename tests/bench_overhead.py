@@ -347,7 +347,8 @@ def _thread_cpu() -> dict[int, tuple[float, str]]:
 
 THREAD_GROUPS = (("nlu", "the model (its batches)"), ("native", "TensorFlow's own threads"),
                  ("dialogue", "turns (Dialogue.handle)"), ("MainThread", "event loop: PTB, sender"),
-                 ("uvloop", "asyncio.to_thread: marking sent, beats"), ("asyncio", "asyncio.to_thread: marking sent, beats"),
+                 ("uvloop", "asyncio.to_thread: marking sent, beats"),
+                 ("asyncio", "asyncio.to_thread: marking sent, beats"),
                  ("telegram-standin", "the stand-in (not the bot)"))
 
 

@@ -5,8 +5,9 @@ and its status codes turned into `RetryAfter`, `BadRequest`, `Forbidden`, `Inval
 `Conflict`, `ChatMigrated` or `NetworkError`. Only the transport is swapped: measured on loopback,
 an httpx request cost about 0.7 ms CPU on the client side, an aiohttp one about 0.15 ms (aiohttp's
 URL, header and HTTP parsing are in C), and a typed message makes two (its getUpdates and its
-sendMessage). Parameters are sent as JSON (uploads as multipart form data). As with PTB's own HTTPXRequest: a timeout raises `TimedOut`, including waiting for a
-free connection of the pool; any other transport failure raises `NetworkError`; the system's proxy
+sendMessage). Parameters are sent as JSON (uploads as multipart form data). As with PTB's own
+HTTPXRequest: a timeout raises `TimedOut`, including waiting for a free connection of the pool;
+any other transport failure raises `NetworkError`; the system's proxy
 settings (HTTPS_PROXY) are honoured; TLS is checked against certifi's certificates.
 """
 from __future__ import annotations

@@ -343,9 +343,10 @@ class Sender:
 
 
 # Is any message of this chat still waiting (a turn's replies go out after it)?
-_WAITING_IN_CHAT = (select(Outbox.__table__.c.id)
-                    .where(Outbox.__table__.c.chat_id == bindparam("chat"), Outbox.__table__.c.channel == bindparam("channel"),
-                           Outbox.__table__.c.sent_at.is_(None), Outbox.__table__.c.failed_at.is_(None)).limit(1))
+_COLUMNS = Outbox.__table__.c
+_WAITING_IN_CHAT = (select(_COLUMNS.id)
+                    .where(_COLUMNS.chat_id == bindparam("chat"), _COLUMNS.channel == bindparam("channel"),
+                           _COLUMNS.sent_at.is_(None), _COLUMNS.failed_at.is_(None)).limit(1))
 
 # A reply Telegram accepted: marked sent at once (built once; executed with its row and moment).
 _MARK_SENT = (update(Outbox.__table__).where(Outbox.__table__.c.id == bindparam("row_id"))
