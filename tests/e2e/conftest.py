@@ -156,6 +156,14 @@ class Trace:
         rows = self.of(pid)
         return rows[-1] if rows else None
 
+    def in_flight(self, pid: int) -> list[int]:
+        """The outbox rows `pid` began sending (a Bot API call) and never marked sent: Telegram may
+        have shown them, so a dead process's successor may show them again. Any marker may come
+        after such a send (the sender runs beside the handlers), so the last marker alone misses some."""
+        rows = self.of(pid)
+        sent = {int(d) for p, d in rows if p == "sent"}
+        return [int(d) for p, d in rows if p == "send" and int(d) not in sent]
+
     def wait(self, pid: int, phases, since: int = 0, timeout: float = 60.0) -> tuple[str, str] | None:
         """The first marker of `pid` in `phases` after its first `since` markers (None on timeout)."""
         deadline = time.monotonic() + timeout

@@ -121,10 +121,8 @@ def test_three_workers_on_postgresql_one_killed_mid_batch(standin, tmp_path, pos
                     victim.send_signal(signal.SIGKILL)
                     victim.wait(10)
                     rows = trace.of(victim.pid)
-                    sending = [int(d) for p, d in rows if p == "send"]
-                    sent = {int(d) for p, d in rows if p == "sent"}
                     kill.update(moment=dt.datetime.now(dt.timezone.utc), phase=rows[-1], in_hand=len(in_hand),
-                                in_flight=[row for row in sending if row not in sent])
+                                in_flight=trace.in_flight(victim.pid))
                     return
                 time.sleep(0.002)
 
