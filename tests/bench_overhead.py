@@ -3,13 +3,13 @@
 The polling bot (`python -m bot run`, the model in the process, SQLite) talks to the stand-in Bot
 API. Its CPU time (from /proc) is read while it sits idle, and over distinct typed questions from
 several users (held-out texts; each user waits for the whole answer before typing the next); the
-idle rate (the quieter of two windows, before and after the questions) is subtracted. The same texts then go through `python -m bot ask --jsonl` (the engine
-alone: parse and answer, no database, no Telegram), one at a time. Prints CPU per typed message
-both ways, their ratio, and the idle CPU per second. `--profile` instead drives the same
-application in this process under cProfile (event loop and every worker thread) and prints where
-one typed message's time goes; `--threads` runs it in this process without a profiler and prints
-the CPU of each kind of thread (the model's, the turns', the event loop's). Figures only; nothing
-is asserted.
+idle rate (the quieter of two windows, before and after the questions) is subtracted. The same
+texts then go through `python -m bot ask --jsonl` (the engine alone: parse and answer, no
+database, no Telegram), one at a time. Prints CPU per typed message both ways, their ratio, and
+the idle CPU per second. `--profile` instead drives the same application in this process under
+cProfile (event loop and every worker thread) and prints where one typed message's time goes;
+`--threads` runs it in this process without a profiler and prints the CPU of each kind of thread
+(the model's, the turns', the event loop's). Figures only; nothing is asserted.
 """
 from __future__ import annotations
 
@@ -156,8 +156,8 @@ def measure_bot(model: Path, texts: list[str], users: int, idle_seconds: float) 
         replies = sum(standin.activity(uid) for uid in people) - sent0
         time.sleep(2)
         after = idle_rate(bot.pid, idle_seconds)
-        # A stray burst in one idle window (seen: 40-77 ms/s once, against 1-3 usually) would be
-        # subtracted from the questions' CPU and flatter it: the quieter window is subtracted.
+        # The window before can still hold the warm-up's tail (measured: 37-81 ms/s, against 1-2
+        # after); subtracting it would flatter the questions' CPU: the quieter window is subtracted.
         idle = min(before, after)
         return {"idle": idle, "idle_windows": (before, after), "busy": busy, "elapsed": elapsed,
                 "missing": missing, "replies": replies, "per_message": (busy - idle * elapsed) / len(texts),
