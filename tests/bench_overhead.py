@@ -5,8 +5,8 @@ API. Its CPU time (from /proc) is read while it sits idle, and over distinct typ
 several users (held-out texts; each user waits for the whole answer before typing the next); the
 idle rate (the quieter of two windows, before and after the questions) is subtracted. The same
 texts then go through `python -m bot ask --jsonl` (the engine alone: parse and answer, no
-database, no Telegram), one at a time. Prints CPU per typed message both ways, their ratio, and
-the idle CPU per second. `--profile` instead drives the same application in this process under
+database, no Telegram), one at a time, right after, in paired rounds with new texts each. Prints CPU
+per typed message both ways for each round, the ratios, and the idle CPU per second. `--profile` instead drives the same application in this process under
 cProfile (event loop and every worker thread) and prints where one typed message's time goes;
 `--threads` runs it in this process without a profiler and prints the CPU of each kind of thread
 (the model's, the turns', the event loop's). Figures only; nothing is asserted.
@@ -134,7 +134,44 @@ def idle_rate(pid: int, seconds: float) -> float:
     return (proc_cpu(pid) - cpu0) / (time.monotonic() - t0)
 
 
-def measure_bot(model: Path, texts: list[str], users: int, idle_seconds: float) -> dict:
+class AskProcess:
+    """`python -m bot ask --jsonl`, model loaded and warmed up once; `cpu_per_text` measures."""
+
+    def __init__(self, model: Path):
+        env = dict(os.environ, LINDUNGI_MODEL=str(model), PYTHONWARNINGS="ignore", LINDUNGI_TODAY="2026-11-23")
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--jsonl"], cwd=ROOT, env=env,
+                                        text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
+        for text in ("berapa iuran jkk untuk pedagang", "halo min"):
+            self.answer(text)
+
+    def answer(self, text: str) -> dict:
+        self.process.stdin.write(text.replace("\n", " ") + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.errors.seek(0)
+            raise RuntimeError("`bot ask --jsonl` stopped: " + self.errors.read().decode(errors="replace")[-2000:])
+        return json.loads(line)
+
+    def cpu_per_text(self, texts: list[str]) -> float:
+        """CPU per text over these texts, one at a time (distinct texts: its cache never answers)."""
+        cpu0 = proc_cpu(self.process.pid)
+        for text in texts:
+            self.answer(text)
+        return (proc_cpu(self.process.pid) - cpu0) / len(texts)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(30)
+
+
+def measure(model: Path, rounds: list[list[str]], users: int, idle_seconds: float) -> dict:
+    """Paired rounds: each round's distinct texts go to the running bot, then at once to `bot ask`.
+
+    This machine's speed drifts by 20-30% over minutes (other tenants); a round's two figures are
+    taken seconds apart, so their ratio is compared like with like."""
+    from bot.channels.telegram import FLOOD_WINDOW
     from bot.knowledge import default_knowledge
     from tests.telegram_standin import StandIn
 
@@ -143,26 +180,38 @@ def measure_bot(model: Path, texts: list[str], users: int, idle_seconds: float) 
     log = open(folder / "bot.log", "wb")
     bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=bot_env(standin, folder, model),
                            stdout=log, stderr=subprocess.STDOUT)
+    ask = None
     try:
         wait_model(standin, default_knowledge().texts["not_ready"])
         people = [60_000 + n for n in range(users)]
         onboard(standin, people)
+        ask = AskProcess(model)
         time.sleep(2)                                   # the last replies' bookkeeping is done
         before = idle_rate(bot.pid, idle_seconds)
-        cpu0 = proc_cpu(bot.pid)
-        sent0 = sum(standin.activity(uid) for uid in people)
-        elapsed, missing = ask_many(standin, people, texts)
-        busy = proc_cpu(bot.pid) - cpu0
-        replies = sum(standin.activity(uid) for uid in people) - sent0
+        measured = []
+        for number, texts in enumerate(rounds):
+            if number:
+                time.sleep(FLOOD_WINDOW)        # or the users' next questions would count as a flood
+            cpu0 = proc_cpu(bot.pid)
+            sent0 = sum(standin.activity(uid) for uid in people)
+            elapsed, missing = ask_many(standin, people, texts)
+            busy = proc_cpu(bot.pid) - cpu0
+            replies = sum(standin.activity(uid) for uid in people) - sent0
+            measured.append({"busy": busy, "elapsed": elapsed, "missing": missing, "replies": replies,
+                             "texts": len(texts), "ask": ask.cpu_per_text(texts)})
         time.sleep(2)
         after = idle_rate(bot.pid, idle_seconds)
         # The window before can still hold the warm-up's tail (measured: 37-81 ms/s, against 1-2
         # after); subtracting it would flatter the questions' CPU: the quieter window is subtracted.
         idle = min(before, after)
-        return {"idle": idle, "idle_windows": (before, after), "busy": busy, "elapsed": elapsed,
-                "missing": missing, "replies": replies, "per_message": (busy - idle * elapsed) / len(texts),
+        for one in measured:
+            one["per_message"] = (one["busy"] - idle * one["elapsed"]) / one["texts"]
+            one["ratio"] = one["per_message"] / one["ask"]
+        return {"idle": idle, "idle_windows": (before, after), "rounds": measured,
                 "schema_errors": len(standin.errors)}
     finally:
+        if ask is not None:
+            ask.close()
         bot.send_signal(signal.SIGINT)
         try:
             bot.wait(30)
@@ -170,36 +219,6 @@ def measure_bot(model: Path, texts: list[str], users: int, idle_seconds: float) 
             bot.kill()
         standin.stop()
         log.close()
-
-
-def measure_ask(model: Path, texts: list[str]) -> float:
-    """CPU per text of `python -m bot ask --jsonl`, model load and a warm-up excluded."""
-    env = dict(os.environ, LINDUNGI_MODEL=str(model), PYTHONWARNINGS="ignore", LINDUNGI_TODAY="2026-11-23")
-    errors = tempfile.TemporaryFile()
-    ask = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--jsonl"], cwd=ROOT, env=env, text=True,
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
-
-    def answer() -> dict:
-        line = ask.stdout.readline()
-        if not line:
-            errors.seek(0)
-            raise RuntimeError("`bot ask --jsonl` stopped: " + errors.read().decode(errors="replace")[-2000:])
-        return json.loads(line)
-
-    try:
-        for text in ("berapa iuran jkk untuk pedagang", "halo min"):
-            ask.stdin.write(text + "\n")
-            ask.stdin.flush()
-            answer()
-        cpu0 = proc_cpu(ask.pid)
-        for text in texts:
-            ask.stdin.write(text.replace("\n", " ") + "\n")
-            ask.stdin.flush()
-            answer()
-        return (proc_cpu(ask.pid) - cpu0) / len(texts)
-    finally:
-        ask.stdin.close()
-        ask.wait(30)
 
 
 # Profiling --------------------------------------------------------------------------------------
@@ -405,7 +424,8 @@ def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--messages", type=int, default=80)
+    parser.add_argument("--messages", type=int, default=80, help="distinct questions per round")
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds (bot, then bot ask)")
     parser.add_argument("--idle", type=float, default=15.0, help="seconds of idle measured")
     parser.add_argument("--profile", action="store_true", help="cProfile one run in this process instead")
     parser.add_argument("--threads", action="store_true", help="CPU by thread of one run in this process instead")
@@ -426,19 +446,24 @@ def main() -> None:
     if args.threads:
         split_by_thread(texts, spare, args.users)
         return
-    bot = measure_bot(model, texts, args.users, args.idle)
-    bare = measure_ask(model, texts)
-    print(f"polling bot (`python -m bot run`, model in process, SQLite, stand-in Bot API), {len(texts)} distinct "
-          f"typed held-out questions from {args.users} users:")
-    print(f"  idle: {bot['idle'] * 1000:.1f} ms CPU per second doing nothing (windows before and after the "
-          f"questions: {' and '.join(f'{w * 1000:.1f}' for w in bot['idle_windows'])}; the lower is subtracted)")
-    print(f"  typed message end to end: {bot['per_message'] * 1000:.1f} ms CPU (idle subtracted; "
-          f"{bot['busy']:.2f} s CPU over {bot['elapsed']:.1f} s; {bot['replies'] / len(texts):.1f} bot messages "
-          f"and edits per question; {bot['missing']} missing, "
-          f"{bot['schema_errors']} schema errors)")
-    print(f"  `python -m bot ask --jsonl` on the same texts: {bare * 1000:.1f} ms CPU per text")
-    print(f"  ratio end to end / ask: {bot['per_message'] / bare:.2f}x")
-
+    distinct = typed_questions(args.messages * args.rounds)
+    rounds = [distinct[n * args.messages:(n + 1) * args.messages] for n in range(args.rounds)]
+    found = measure(model, rounds, args.users, args.idle)
+    print(f"polling bot (`python -m bot run`, model in process, SQLite, stand-in Bot API) against `python -m bot "
+          f"ask --jsonl` (the same texts, one at a time), {args.rounds} rounds of {args.messages} distinct typed "
+          f"held-out questions from {args.users} users, each round's two figures seconds apart:")
+    print(f"  idle: {found['idle'] * 1000:.1f} ms CPU per second doing nothing (windows before and after the "
+          f"questions: {' and '.join(f'{w * 1000:.1f}' for w in found['idle_windows'])}; the lower is subtracted)")
+    print(f"  {'round':<6}{'end to end':>12}{'bot ask':>10}{'ratio':>8}   (CPU per typed message)")
+    for number, one in enumerate(found["rounds"], 1):
+        print(f"  {number:<6}{one['per_message'] * 1000:>9.1f} ms{one['ask'] * 1000:>7.1f} ms{one['ratio']:>7.2f}x"
+              f"   {one['busy']:.2f} s CPU over {one['elapsed']:.1f} s, {one['replies'] / one['texts']:.1f} "
+              f"bot messages per question, {one['missing']} missing")
+    ratios = sorted(one["ratio"] for one in found["rounds"])
+    total = (sum(one["per_message"] * one["texts"] for one in found["rounds"])
+             / sum(one["ask"] * one["texts"] for one in found["rounds"]))
+    print(f"  ratio end to end / ask: {total:.2f}x over all rounds (median round {ratios[len(ratios) // 2]:.2f}x, "
+          f"{ratios[0]:.2f}-{ratios[-1]:.2f}x); {found['schema_errors']} schema errors")
 
 if __name__ == "__main__":
     main()
