@@ -57,6 +57,7 @@ bench: train
 	$(PY) -m bot bench
 	$(PY) -m tests.bench_telegram --users 50
 	$(PY) -m tests.bench_overhead --users 16 --messages 80
+	$(PY) -m tests.bench_floor
 	$(PY) -m tests.bench_webhook --users 200
 	$(PY) -m tests.bench_dashboard --messages 100000
 	$(PY) -m tests.bench_context

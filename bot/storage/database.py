@@ -27,6 +27,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")      # readers don't block the writer
+    # WAL's recommended level: a commit survives a killed or crashed process, as before; only a power
+    # cut or an OS crash can roll back the last commits (they never corrupt the file). FULL synced
+    # the WAL on every commit: measured 0.5-0.9 ms of CPU a commit here (two a typed message).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")    # a second process waits instead of failing
     cursor.close()
 
