@@ -5,9 +5,10 @@ API. Its CPU time (from /proc) is read while it sits idle, and over distinct typ
 several users (held-out texts; each user waits for the whole answer before typing the next); the
 idle rate (the quieter of two windows, before and after the questions) is subtracted. The same
 texts then go through `python -m bot ask --jsonl` (the engine alone: parse and answer, no
-database, no Telegram), one at a time, right after, in paired rounds with new texts each. Prints CPU
-per typed message both ways for each round, the ratios, and the idle CPU per second. `--profile` instead drives the same application in this process under
-cProfile (event loop and every worker thread) and prints where one typed message's time goes;
+database, no Telegram), one at a time, right after: paired rounds, new texts each round. Prints
+CPU per typed message both ways for each round, the ratios, and the idle CPU per second.
+`--profile` instead drives the same application in this process under cProfile (event loop and
+every worker thread) and prints where one typed message's time goes;
 `--threads` runs it in this process without a profiler and prints the CPU of each kind of thread
 (the model's, the turns', the event loop's). Figures only; nothing is asserted.
 """

@@ -25,13 +25,14 @@ import threading
 import time
 from collections import defaultdict
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import metrics, trace
 from bot.engine.replies import Reply
 from bot.storage.database import Database
 from bot.storage import liveness
+from bot.storage.driver import Driver
 from bot.storage.models import Outbox, now
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class Sender:
         them): the columns their INSERT carries (no UPDATE after it) — unless older messages of the
         chat still wait; then None, and they go out after those, by `flush`."""
         session.flush()         # what the turn queued before its replies (a note, a reminder) is older
-        if session.connection().execute(_WAITING_IN_CHAT, {"chat": chat_id, "channel": self.channel}).first():
+        if Driver.of(session.connection()).first(_WAITING_IN_CHAT, (chat_id, self.channel)):
             return None
         self._beat_in(session)
         return {"next_attempt_at": now() + LEASE, "claimed_by": liveness.INSTANCE}
@@ -154,9 +155,9 @@ class Sender:
 
     def _finish(self, row_id: int, *, sent: bool = False, retry_in: float | None = None, error: str = "",
                 count_attempt: bool = True) -> None:
-        if sent:            # the common case: one statement, on a connection (no ORM session)
-            with self.database.connection() as connection:
-                connection.execute(_MARK_SENT, {"row_id": row_id, "moment": now()})
+        if sent:            # the common case: one statement, on the driver (no ORM session)
+            with self.database.driver() as driver:
+                driver.execute(_MARK_SENT, (driver.when(now()), row_id))
             return
         with self.database.transaction() as session:
             row = session.get(Outbox, row_id)
@@ -342,16 +343,14 @@ class Sender:
         self.bucket.rate = self.bucket.burst = self.rate / max(1, senders)
 
 
-# Is any message of this chat still waiting (a turn's replies go out after it)?
-_COLUMNS = Outbox.__table__.c
-_WAITING_IN_CHAT = (select(_COLUMNS.id)
-                    .where(_COLUMNS.chat_id == bindparam("chat"), _COLUMNS.channel == bindparam("channel"),
-                           _COLUMNS.sent_at.is_(None), _COLUMNS.failed_at.is_(None)).limit(1))
+# Is any message of this chat still waiting (a turn's replies go out after it)? (The partial index
+# ix_outbox_waiting_chat answers it.)
+_WAITING_IN_CHAT = ("SELECT id FROM outbox WHERE chat_id = ? AND channel = ? AND sent_at IS NULL "
+                    "AND failed_at IS NULL LIMIT 1")
 
-# A reply Telegram accepted: marked sent at once (built once; executed with its row and moment).
-_MARK_SENT = (update(Outbox.__table__).where(Outbox.__table__.c.id == bindparam("row_id"))
-              .values(attempts=Outbox.__table__.c.attempts + 1, last_error=None, claimed_by=None,
-                      sent_at=bindparam("moment"), next_attempt_at=None))
+# A reply Telegram accepted: marked sent at once (with its moment and row).
+_MARK_SENT = ("UPDATE outbox SET attempts = attempts + 1, last_error = NULL, claimed_by = NULL, sent_at = ?, "
+              "next_attempt_at = NULL WHERE id = ?")
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

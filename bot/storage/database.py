@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from bot.storage.driver import Driver
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -117,6 +119,30 @@ class Database:
         session would be all overhead (marking a reply sent); committed on success."""
         with self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def driver(self) -> Iterator[Driver]:
+        """One unit of work straight on a pooled DBAPI connection, for the single statement every
+        reply runs (marking it sent): bot/storage/driver.py. Committed on success."""
+        raw = self.engine.raw_connection()
+        try:
+            driver = Driver(raw, self.engine.dialect, self.engine.dispatch.before_cursor_execute)
+            try:
+                if driver.sqlite:
+                    driver.execute("BEGIN IMMEDIATE")       # as every transaction here (make_engine)
+                yield driver
+                if driver.sqlite:
+                    driver.execute("COMMIT")
+                else:
+                    raw.commit()
+            except BaseException:
+                if not driver.sqlite:
+                    raw.rollback()
+                elif raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                raise
+        finally:
+            raw.close()                                     # back to the pool
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.storage.driver import Driver
 from bot.storage.models import Worker, now
 
 BEAT = 1.0
@@ -25,8 +26,11 @@ def beat(session: Session, worker_id: str = INSTANCE) -> None:
 
 
 def touch(session: Session, worker_id: str = INSTANCE) -> bool:
-    """A beat in one UPDATE; False when this worker has no row (then `beat`)."""
-    return session.execute(update(Worker).where(Worker.id == worker_id).values(heartbeat_at=now())).rowcount > 0
+    """A beat in one UPDATE (on the driver: it runs with every claim); False when this worker has no
+    row (then `beat`)."""
+    driver = Driver.of(session.connection())
+    beaten = driver.execute("UPDATE workers SET heartbeat_at = ? WHERE id = ?", (driver.when(now()), worker_id))
+    return beaten.rowcount > 0
 
 
 def alive():

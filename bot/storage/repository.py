@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.storage.driver import Driver
 from bot.storage.models import (Application, Business, ConversationReview, Handoff, HandoffNote, IncomingUpdate,
                                 LessonProgress, MessageLog, Outbox, StatusChange, User, now)
 
@@ -15,19 +16,15 @@ HANDOFF_ACTIVE = ("open", "pending")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
                     "regency", "occupation", "income", "income_base", "status_reason")
 
-# A turn's statements, built once (building SQLAlchemy expressions anew each turn cost more CPU
-# than running them) and executed with their values; the writes go past the ORM's unit of work.
-_UPDATES, _OUTBOX = IncomingUpdate.__table__, Outbox.__table__
+# The user is loaded once through the ORM (the flows change it; the session writes it back). The
+# other statements of every turn go to the driver (bot/storage/driver.py: SQLAlchemy's execution
+# path cost more CPU than the rest of the turn's database work).
 _USER = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
 _USER_LOCKED = _USER.with_for_update()
-_UPDATE_STATUS = select(_UPDATES.c.status).where(_UPDATES.c.update_id == bindparam("update_id"))
-_ADD_UPDATE = insert(_UPDATES)
-_UPDATE_DONE = update(_UPDATES).where(_UPDATES.c.update_id == bindparam("the_update")).values(status="done")
-_OPEN_HANDOFF = (select(Handoff.__table__.c.id)
-                 .where(Handoff.__table__.c.user_id == bindparam("user_id"),
-                        Handoff.__table__.c.status.in_(HANDOFF_ACTIVE)).limit(1))
-_ADD_LOG = insert(MessageLog.__table__)
-_ADD_REPLY = insert(_OUTBOX)
+_UPDATE_STATUS = "SELECT status FROM updates WHERE update_id = ?"
+_UPDATE_DONE = "UPDATE updates SET status = 'done' WHERE update_id = ?"
+_OPEN_HANDOFF = (f"SELECT id FROM handoffs WHERE user_id = ? AND status IN "
+                 f"({', '.join(repr(status) for status in HANDOFF_ACTIVE)}) LIMIT 1")
 _UNKNOWN = object()
 
 
@@ -36,6 +33,14 @@ class Repository:
         self.session = session
         self._lock = session.get_bind().dialect.name == "postgresql"
         self._updates: dict[int, str | None] = {}     # update statuses looked up in this transaction
+        self._driver: Driver | None = None
+
+    @property
+    def driver(self) -> Driver:
+        """The driver on this transaction's connection (bot/storage/driver.py)."""
+        if self._driver is None:
+            self._driver = Driver.of(self.session.connection())
+        return self._driver
 
     # Users ---------------------------------------------------------------------------------
     def user(self, channel: str, external_id: str, chat_id: str) -> User:
@@ -113,11 +118,10 @@ class Repository:
         """A turn's message and replies (`log`'s fields each, with direction, kind and text), written
         now in one executemany per run of rows with the same columns, bypassing the unit of work."""
         rows = [{"created_at": now(), "user_id": user.id, "chat_id": user.chat_id, **entry} for entry in entries]
-        connection = self.session.connection()
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end].keys() != rows[start].keys():
-                connection.execute(_ADD_LOG, rows[start:end])
+                self.driver.insert(MessageLog.__table__, rows[start:end])
                 start = end
 
     def last_incoming_intent(self, user: User) -> str | None:
@@ -130,8 +134,8 @@ class Repository:
     def open_handoff(self, user: User) -> Handoff | None:
         """The handoff staff are handling (open: waiting for staff; pending: waiting for the person)."""
         # Its id first (a turn almost never has one): the ORM loads the row only when there is one.
-        found = self.session.execute(_OPEN_HANDOFF, {"user_id": user.id}).scalar()
-        return None if found is None else self.session.get(Handoff, found)
+        found = self.driver.first(_OPEN_HANDOFF, (user.id,))
+        return None if found is None else self.session.get(Handoff, found[0])
 
     def start_handoff(self, user: User, reason: str) -> Handoff:
         handoff = Handoff(user_id=user.id, reason=reason, status="open", waiting_since=now())
@@ -261,32 +265,29 @@ class Repository:
         transaction that marks it done, after `update_done` said it was not: a redelivered update
         queues nothing (and should two workers ever race on one, the second one's INSERT fails and
         its whole turn is rolled back)."""
-        connection = self.session.connection()
         common = {"user_id": user.id, "chat_id": user.chat_id, "channel": user.channel, "kind": "reply",
                   "attempts": 0, "created_at": now(), "next_attempt_at": None, "claimed_by": None, **(lease or {})}
-        return [connection.execute(_ADD_REPLY, {**common, "text": reply["text"], "buttons": reply.get("buttons") or [],
-                                                "idempotency_key": key, "reply": reply,
-                                                "edit_message_id": edit}).inserted_primary_key[0]
-                for key, reply, edit in replies]
+        rows = ({**common, "text": reply["text"], "buttons": reply.get("buttons") or [], "idempotency_key": key,
+                 "reply": reply, "edit_message_id": edit} for key, reply, edit in replies)
+        return self.driver.insert(Outbox.__table__, rows, returning=True)
 
     # Updates -------------------------------------------------------------------------------
     def _update_status(self, update_id: int) -> str | None:
         status = self._updates.get(update_id, _UNKNOWN)
         if status is _UNKNOWN:
-            status = self._updates[update_id] = self.session.connection().execute(
-                _UPDATE_STATUS, {"update_id": update_id}).scalar()
+            found = self.driver.first(_UPDATE_STATUS, (update_id,))
+            status = self._updates[update_id] = found[0] if found else None
         return status
 
     def update_done(self, update_id: int) -> bool:
         return self._update_status(update_id) == "done"
 
     def finish_update(self, update_id: int, chat_id: str) -> None:
-        connection = self.session.connection()
         if self._update_status(update_id) is None:        # polling: the update is stored here first
-            connection.execute(_ADD_UPDATE, {"update_id": update_id, "chat_id": chat_id, "payload": {},
-                                             "status": "done", "attempts": 1, "received_at": now()})
+            self.driver.insert(IncomingUpdate.__table__, [{"update_id": update_id, "chat_id": chat_id, "payload": {},
+                                                           "status": "done", "attempts": 1, "received_at": now()}])
         else:
-            connection.execute(_UPDATE_DONE, {"the_update": update_id})
+            self.driver.execute(_UPDATE_DONE, (update_id,))
         self._updates[update_id] = "done"
 
     def pending(self, channel: str, limit: int = 50, chat_id: str | None = None) -> list[Outbox]:
