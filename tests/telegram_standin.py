@@ -167,6 +167,9 @@ class StandIn:
         self.errors: list[str] = []
         self.calls: list[tuple[str, dict]] = []
         self.faults: list[Fault] = []
+        # Seconds a method's call takes, as over the internet (half before Telegram accepts it, half
+        # for the answer's way back); loopback answers in about a millisecond.
+        self.latency: dict[str, float] = {}
         self.chats: dict[int, Chat] = {}
         self.answered_callbacks: set[str] = set()
         self.callbacks: set[str] = set()
@@ -413,6 +416,9 @@ class StandIn:
             self.calls.append((method, params))
         if problems:
             return self._error(400, "Bad Request: " + "; ".join(problems))
+        latency = self.latency.get(method, 0.0)
+        if latency:
+            await asyncio.sleep(latency / 2)
         fault = self._take_fault(method)
         if fault is not None:
             if fault.delay:
@@ -423,6 +429,8 @@ class StandIn:
             return self._error(fault.status, "Injected failure", record=False)
         handler: Callable = getattr(self, f"_m_{method}", self._m_default)
         result = await handler(params)
+        if latency:
+            await asyncio.sleep(latency / 2)
         if isinstance(result, web.Response):
             return result
         return web.json_response({"ok": True, "result": result})
