@@ -55,7 +55,7 @@ class Driver:
 
     def when(self, moment: dt.datetime | None):
         """A DateTime parameter as SQLAlchemy binds it."""
-        return moment.strftime(SQLITE_DATETIME) if self.sqlite and moment is not None else moment
+        return _sqlite_datetime(moment) if self.sqlite else moment
 
     def execute(self, statement: str, parameters: Sequence = ()):
         statement, parameters = self.sql(statement), tuple(parameters)
@@ -111,11 +111,12 @@ class Driver:
         return found
 
     def _converter(self, column):
+        """How a value is bound (cached with the statement: nothing of this driver in it)."""
         if isinstance(column.type, JSON):
             return json.dumps                     # None too: JSON null, as SQLAlchemy's JSON type does
-        if isinstance(column.type, DateTime):
-            return self.when
-        return lambda value: value
+        if isinstance(column.type, DateTime) and self.sqlite:
+            return _sqlite_datetime
+        return _same
 
     def _default(self, column):
         default = column.default
@@ -125,3 +126,11 @@ class Driver:
         if default.is_callable:
             return lambda: convert(default.arg(None))
         return lambda: convert(default.arg)
+
+
+def _sqlite_datetime(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.strftime(SQLITE_DATETIME)
+
+
+def _same(value):
+    return value
