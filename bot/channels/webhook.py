@@ -19,7 +19,7 @@ import time
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
@@ -76,7 +76,11 @@ class WebhookWorker:
         if not (self.secret and hmac.compare_digest(sent, self.secret)):
             metrics.UPDATES_SKIPPED.labels("bad_secret").inc()
             return PlainTextResponse("forbidden", status_code=403)
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:              # Telegram hung up mid-update; it delivers it again
+            log.info("update request cut off before its body arrived")
+            return Response(status_code=499)
         if len(body) > MAX_BODY:
             log.warning("oversized update (%d bytes) skipped", len(body))
             metrics.UPDATES_SKIPPED.labels("oversized").inc()

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -50,7 +50,14 @@ def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
 
     async def parse(request: Request) -> Response:
         try:
-            body = json.loads(await request.body())
+            raw = await request.body()
+        except ClientDisconnect:
+            # The client went away before its body arrived (a bot worker killed or timed out
+            # mid-request): nobody is left to answer, and that is no error of the server's.
+            log.debug("client disconnected before sending its text")
+            return Response(status_code=499)
+        try:
+            body = json.loads(raw)
             text = body["text"]
             if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
                 raise ValueError

@@ -91,6 +91,11 @@ def test_webhook_mode_checks_the_secret_and_serves_a_lesson(standin, tmp_path, m
         standin.push_raw(json.dumps({"update_id": 515151, "some_future_update": {"id": 1}}).encode(), secret=SECRET)
         wait_for_responses(standin, answered + 3)
         assert standin.webhook_responses[-3:] == [200, 200, 200]
+        # A delivery cut off mid-body (Telegram's connection dropped) is no error; the bot goes on.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"POST /telegram-hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() +
+                         b"\r\nContent-Length: 400\r\n\r\n{\"update_id\": 616161, \"message\": {")
         before = standin.activity(person.chat_id)
         events = asyncio.run(person.say("/menu"))
         assert "Apa yang ingin Anda lakukan" in texts(events)

@@ -67,7 +67,7 @@ def nlu_server(model_path, tmp_path_factory):
         time.sleep(0.2)
     else:
         pytest.fail("the NLU server did not become ready")
-    yield url, states
+    yield url, states, Path(log.name)
     process.terminate()
     process.wait(30)
     output = Path(log.name).read_text(errors="replace")
@@ -75,14 +75,14 @@ def nlu_server(model_path, tmp_path_factory):
 
 
 def test_health_says_loading_until_the_model_is_there(nlu_server):
-    url, states = nlu_server
+    url, states, _ = nlu_server
     assert 503 in states, f"no 503 while the model loaded: {states}"
     assert set(states) == {503, 200} and states[-1] == 200
     assert states.index(200) == len(states) - 1      # loading, loading, …, ready
 
 
 def test_it_answers_like_rasa_and_the_bot_uses_it_through_nlu_url(nlu_server, knowledge, understanding):
-    url, _ = nlu_server
+    url, _, _ = nlu_server
     text = "brp iuran jkk klo gaji 2jt"
     status, body = _post(f"{url}/model/parse", json.dumps({"text": text}).encode())
     assert status == 200
@@ -97,16 +97,31 @@ def test_it_answers_like_rasa_and_the_bot_uses_it_through_nlu_url(nlu_server, kn
 
 
 def test_bad_requests_get_a_clear_400(nlu_server):
-    url, _ = nlu_server
+    url, _, _ = nlu_server
     for body in (b"not json", b'{"txt": "halo"}', json.dumps({"text": "x" * 10_001}).encode()):
         status, answer = _post(f"{url}/model/parse", body)
         assert status == 400 and "text" in answer["error"]
 
 
+def test_a_client_that_hangs_up_mid_request_is_no_error(nlu_server):
+    """A bot worker killed while sending its text (the chaos test does this) leaves a half-sent
+    body; the server drops it quietly and goes on answering."""
+    url, _, log_path = nlu_server
+    port = int(url.rsplit(":", 1)[1])
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"POST /model/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 200\r\n\r\n{\"text\": \"brp iuran")
+    status, answer = _post(f"{url}/model/parse", json.dumps({"text": "halo"}).encode())
+    assert status == 200 and answer["text"] == "halo"
+    output = log_path.read_text(errors="replace")
+    assert "Traceback" not in output and "ClientDisconnect" not in output, output[-3000:]
+
+
 def test_concurrent_questions_are_parsed_together_each_with_its_own_answer(nlu_server, understanding):
     from bot.understanding.scoring import load_examples
 
-    url, _ = nlu_server
+    url, _, _ = nlu_server
     examples = list({e.text: e for e in load_examples()}.values())[:96]
     expected = {e.text: understanding.parse(e.text).intent for e in examples}
     _, before = _get(f"{url}/status")
