@@ -6,8 +6,9 @@ the stand-in Bot API while 16 users type the same distinct held-out questions as
 
 - `ptb`: nothing else (the floor of receiving and answering through PTB);
 - `repository`: plus the database work of a turn through the bot's `Repository` (the update's
-  status, the user through the ORM, two log rows, the update marked done, one reply queued with its
-  lease) and the sender marking the reply sent in a second transaction, on SQLite, in the event loop;
+  status, the user and its open handoff, the user's change written back, two log rows, the update
+  marked done, one reply queued with its lease) and the sender marking the reply sent in a second
+  transaction, on SQLite, in the event loop;
 - `sqlite3`: plus the same statements written by hand on the sqlite3 driver (the floor).
 
 CPU of this process's threads per message (the stand-in's threads excluded), each way `--runs`
@@ -57,11 +58,13 @@ class RepositoryTurn:
             if repo.update_done(update_id):
                 return []
             user = repo.user("telegram", str(user_id), str(user_id))
+            repo.open_handoff(user)
             user.data = {"context": {"update": update_id}}
             repo.log_many(user, [dict(direction="in", kind="text", text=text, intent="x", confidence=0.9, entities=[]),
                                  dict(direction="out", kind="reply", text="ok " * 100)])
+            repo.save_user(user)                  # as Dialogue.handle does
             repo.finish_update(update_id, str(user_id))
-            session.flush()
+            session.flush()                       # as the sender's lease does
             return repo.queue_replies(user, [(f"telegram:{update_id}:0", {"text": "ok"}, None)],
                                       {"next_attempt_at": now(), "claimed_by": "floor"})
 
@@ -119,6 +122,7 @@ class DriverTurn(RepositoryTurn):
 def measure(way: str, texts: list[str], users: int) -> float:
     from telegram.ext import Application, MessageHandler, filters
 
+    import bot.channels.telegram  # noqa: F401  (its filter: the bot sends through do_api_request on purpose)
     from bot.channels.http import AiohttpRequest
     from tests.bench_overhead import _thread_cpu, ask_many
     from tests.telegram_standin import StandIn

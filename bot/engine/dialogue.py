@@ -144,6 +144,7 @@ class Dialogue:
                 replies = tuple(self._dispatch(turn, event))
             if not turn.forgotten:
                 self._log(turn, event, flow, step, replies)
+                repo.save_user(user)
             if update_id is not None:
                 repo.finish_update(update_id, who.chat)
             queued, claimed = queue and not turn.forgotten, ()

@@ -32,6 +32,7 @@ class Driver:
     """Statements with `?` placeholders on one DBAPI connection (sqlite3 or psycopg2)."""
 
     _inserts: dict[tuple, tuple] = {}             # (dialect, table, columns given) -> statement, plan
+    _readers: dict[tuple, list] = {}              # (dialect, table) -> each column's result processor
 
     def __init__(self, dbapi_connection, dialect, events=None, connection: Connection | None = None):
         """`events`: the engine's `before_cursor_execute` listeners (told of each statement)."""
@@ -69,13 +70,35 @@ class Driver:
     def first(self, statement: str, parameters: Sequence = ()) -> tuple | None:
         return self.execute(statement, parameters).fetchone()
 
-    def insert(self, table: Table, rows: Iterable[dict[str, Any]], returning: bool = False) -> list[int]:
-        """INSERT rows that all give the same columns; with `returning`, their primary keys in order
-        (one statement each), otherwise one executemany."""
+    def values(self, table: Table, row: Sequence) -> dict[str, Any]:
+        """A row read as `SELECT <all of table's columns in order>, …`, as SQLAlchemy would hand
+        its values back (the column types' own result processors: JSON parsed, SQLite's datetime
+        text as datetimes)."""
+        key = (self.dialect.name, table.name)
+        readers = self._readers.get(key)
+        if readers is None:
+            readers = self._readers[key] = [
+                (column.name, column.type.dialect_impl(self.dialect).result_processor(self.dialect, None) or _same)
+                for column in table.columns]
+        return {name: read(value) for (name, read), value in zip(readers, row)}
+
+    def update(self, table: Table, values: dict[str, Any], **where) -> int:
+        """UPDATE the rows matching `where` (column = value each) to `values`, bound as SQLAlchemy
+        binds them; the number of rows changed."""
+        names = ", ".join(f"{name} = ?" for name in values)
+        matching = " AND ".join(f"{name} = ?" for name in where)
+        bound = [self._converter(table.columns[name])(value) for name, value in values.items()]
+        return self.execute(f"UPDATE {table.name} SET {names} WHERE {matching}", [*bound, *where.values()]).rowcount
+
+    def insert(self, table: Table, rows: Iterable[dict[str, Any]], returning: bool = False,
+               columns: Sequence[str] = ()) -> list[int]:
+        """INSERT rows giving the first row's columns (or all of `columns`: a row without one of
+        them takes the column's default, or NULL, as if it had not been given); with `returning`,
+        their primary keys in order (one statement each), otherwise one executemany."""
         rows = list(rows)
         if not rows:
             return []
-        statement, plan = self._plan(table, tuple(rows[0]), returning)
+        statement, plan = self._plan(table, tuple(columns or rows[0]), returning)
         values = [tuple(convert(row.get(name)) if name in row else default() for name, convert, default in plan)
                   for row in rows]
         try:

@@ -5,7 +5,10 @@ import datetime as dt
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from bot.storage.driver import Driver
 from bot.storage.models import (Application, Business, ConversationReview, Handoff, HandoffNote, IncomingUpdate,
@@ -16,9 +19,17 @@ HANDOFF_ACTIVE = ("open", "pending")
 PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "gender", "phone_token",
                     "regency", "occupation", "income", "income_base", "status_reason")
 
-# The user is loaded once through the ORM (the flows change it; the session writes it back). The
-# other statements of every turn go to the driver (bot/storage/driver.py: SQLAlchemy's execution
-# path cost more CPU than the rest of the turn's database work).
+# The statements of every turn go to the driver (bot/storage/driver.py: SQLAlchemy's execution path
+# cost more CPU than the rest of the turn's database work). The user is read there too (with the
+# open-handoff check in the same statement) and handed to the session as a loaded object, so the
+# flows change it as any ORM object; `save_user` writes what they changed in one UPDATE.
+_USER_COLUMNS = tuple(column.name for column in User.__table__.columns)
+_USER_ROW = (f"SELECT {', '.join('users.' + name for name in _USER_COLUMNS)}, "
+             f"(SELECT handoffs.id FROM handoffs WHERE handoffs.user_id = users.id AND handoffs.status IN "
+             f"({', '.join(repr(status) for status in HANDOFF_ACTIVE)}) LIMIT 1) "
+             f"FROM users WHERE users.channel = ? AND users.external_id = ?")
+_USER_ROW_LOCKED = _USER_ROW + " FOR UPDATE OF users"
+_USER_FIXED = ("id", "channel", "external_id", "created_at", "updated_at")
 _USER = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
 _USER_LOCKED = _USER.with_for_update()
 _UPDATE_STATUS = "SELECT status FROM updates WHERE update_id = ?"
@@ -34,6 +45,8 @@ class Repository:
         self._lock = session.get_bind().dialect.name == "postgresql"
         self._updates: dict[int, str | None] = {}     # update statuses looked up in this transaction
         self._driver: Driver | None = None
+        self._loaded: dict[int, dict] = {}             # users read in this transaction: their row
+        self._handoffs: dict[int, int | None] = {}     # and their open handoff then
 
     @property
     def driver(self) -> Driver:
@@ -46,7 +59,10 @@ class Repository:
     def user(self, channel: str, external_id: str, chat_id: str) -> User:
         """The user (created on first contact), locked for this transaction where the database can."""
         query, values = _USER_LOCKED if self._lock else _USER, {"channel": channel, "external_id": external_id}
-        user = self.session.execute(query, values).scalar_one_or_none()
+        found = self.driver.first(_USER_ROW_LOCKED if self._lock else _USER_ROW, (channel, external_id))
+        user = None if found is None else self._adopt(found)
+        if user is None and found is not None:        # the session holds it already
+            user = self.session.execute(query, values).scalar_one()
         if user is None:
             try:
                 with self.session.begin_nested():
@@ -57,6 +73,38 @@ class Repository:
         if user.chat_id != chat_id:
             user.chat_id = chat_id
         return user
+
+    def _adopt(self, found: tuple) -> User | None:
+        """The user of a row read on the driver, as the session's loaded object; None when the
+        session holds this user already (then the ORM's own object is used)."""
+        values = self.driver.values(User.__table__, found[:-1])
+        if identity_key(User, values["id"]) in self.session.identity_map:
+            return None
+        user = User(**values)
+        make_transient_to_detached(user)       # as if loaded: no changes, its primary key known
+        self.session.add(user)
+        self._loaded[user.id] = values
+        self._handoffs[user.id] = found[-1]
+        return user
+
+    def save_user(self, user: User) -> None:
+        """Write what this transaction changed on a user read by `user` (one UPDATE on the driver,
+        `updated_at` with it); the session is done with the user then. Columns compare as the ORM
+        compares them (by value). Call it once the turn is done changing the user."""
+        loaded = self._loaded.pop(user.id, None)
+        if loaded is None or user not in self.session:      # created now, or deleted: the ORM's work
+            return
+        changed = {name: getattr(user, name) for name in _USER_COLUMNS
+                   if name not in _USER_FIXED and getattr(user, name) != loaded[name]}
+        if changed:
+            changed["updated_at"] = now()
+            if self.driver.update(User.__table__, changed, id=user.id) != 1:
+                raise StaleDataError(f"user {user.id} was not there to update")
+            for name, value in changed.items():
+                set_committed_value(user, name, value)
+        # Written: out of the session, so its flush does not go over it again (the object stays
+        # readable; a later `user` in this transaction reads the row afresh).
+        self.session.expunge(user)
 
     def find(self, channel: str, external_id: str) -> User | None:
         query = select(User).where(User.channel == channel, User.external_id == external_id)
@@ -116,13 +164,11 @@ class Repository:
 
     def log_many(self, user: User, entries: list[dict]) -> None:
         """A turn's message and replies (`log`'s fields each, with direction, kind and text), written
-        now in one executemany per run of rows with the same columns, bypassing the unit of work."""
+        now in one executemany, bypassing the unit of work (a field a row does not give is left
+        as if not given: NULL, not JSON null)."""
         rows = [{"created_at": now(), "user_id": user.id, "chat_id": user.chat_id, **entry} for entry in entries]
-        start = 0
-        for end in range(1, len(rows) + 1):
-            if end == len(rows) or rows[end].keys() != rows[start].keys():
-                self.driver.insert(MessageLog.__table__, rows[start:end])
-                start = end
+        columns = list(dict.fromkeys(name for row in rows for name in row))
+        self.driver.insert(MessageLog.__table__, rows, columns=columns)
 
     def last_incoming_intent(self, user: User) -> str | None:
         query = (select(MessageLog.intent).where(MessageLog.user_id == user.id, MessageLog.direction == "in",
@@ -134,8 +180,12 @@ class Repository:
     def open_handoff(self, user: User) -> Handoff | None:
         """The handoff staff are handling (open: waiting for staff; pending: waiting for the person)."""
         # Its id first (a turn almost never has one): the ORM loads the row only when there is one.
-        found = self.driver.first(_OPEN_HANDOFF, (user.id,))
-        return None if found is None else self.session.get(Handoff, found[0])
+        # Read with the user by `user` (once: a handoff may start later in the transaction).
+        handoff_id = self._handoffs.pop(user.id, _UNKNOWN)
+        if handoff_id is _UNKNOWN:
+            found = self.driver.first(_OPEN_HANDOFF, (user.id,))
+            handoff_id = None if found is None else found[0]
+        return None if handoff_id is None else self.session.get(Handoff, handoff_id)
 
     def start_handoff(self, user: User, reason: str) -> Handoff:
         handoff = Handoff(user_id=user.id, reason=reason, status="open", waiting_since=now())

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.sender import Sender
-from bot.storage.models import IncomingUpdate, MessageLog, Outbox, Worker
+from bot.storage.models import IncomingUpdate, MessageLog, Outbox, User, Worker
 from bot.storage.repository import Repository
 
 
@@ -38,6 +38,10 @@ def test_a_turns_rows_read_back_as_written(database):
         assert [(m.direction, m.text, m.intent) for m in logged] == [
             ("in", "brp iuran jkk", "contribution_rate"), ("out", "Iuran JKK …", None)]
         assert logged[0].entities == [{"entity": "program", "value": "JKK"}] and logged[1].entities is None
+        # A field a row does not give is SQL NULL (as the ORM leaves it), not the JSON text null.
+        unset = session.execute(select(MessageLog.id).where(MessageLog.user_id == user_id,
+                                                            MessageLog.entities.is_(None))).scalars().all()
+        assert unset == [logged[1].id]
         assert before <= _aware(logged[0].created_at) <= dt.datetime.now(dt.timezone.utc)
         rows = [session.get(Outbox, row_id) for row_id in ids]
         assert [r.idempotency_key for r in rows] == ["telegram:7001:0", "telegram:7001:1"]   # ids in order
@@ -80,3 +84,51 @@ def test_the_same_reply_queued_twice_is_refused_as_sqlalchemys_integrity_error(d
     with database.transaction() as session:
         texts = session.execute(select(Outbox.text).where(Outbox.chat_id == "903")).scalars().all()
     assert texts == ["sekali"]
+
+
+def test_the_user_read_on_the_driver_is_changed_like_an_orm_object_and_written_back(database):
+    with database.transaction() as session:
+        created = Repository(session).user("telegram", "904", "904")     # first contact: the ORM creates it
+        created.role = "worker"
+    with database.transaction() as session:
+        user_id, stamped = created.id, session.get(User, created.id).updated_at
+    moment = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
+    with database.transaction() as session:
+        repo = Repository(session)
+        user = repo.user("telegram", "904", "905")                       # the chat moved
+        assert (user.id, user.role, user.data, user.flow) == (user_id, "worker", {}, None)
+        assert repo.open_handoff(user) is None
+        repo.set_state(user, "calculator", "income", {"program": "bpu"})
+        user.context, user.context_at = {"topic": {"intent": "contribution_bpu"}}, moment
+        statements = []
+        listen = lambda *args: statements.append(args[2])
+        event.listen(database.engine, "before_cursor_execute", listen)
+        try:
+            repo.save_user(user)
+            written = list(statements)
+            session.flush()                                              # nothing left for the ORM
+        finally:
+            event.remove(database.engine, "before_cursor_execute", listen)
+        assert len(written) == 1 and written[0].startswith("UPDATE users") and statements == written
+        assert user.flow == "calculator"                                 # still readable
+    with database.transaction() as session:
+        again = session.get(User, user_id)
+        assert (again.chat_id, again.flow, again.step, again.data) == ("905", "calculator", "income",
+                                                                        {"program": "bpu"})
+        assert again.context == {"topic": {"intent": "contribution_bpu"}} and _aware(again.context_at) == moment
+        assert _aware(again.updated_at) > _aware(stamped) and again.role == "worker"
+
+
+def test_a_user_read_on_the_driver_brings_its_open_handoff(database):
+    with database.transaction() as session:
+        repo = Repository(session)
+        handoff = repo.start_handoff(repo.user("telegram", "906", "906"), "minta admin")
+        handoff_id = handoff.id
+    with database.transaction() as session:
+        repo = Repository(session)
+        user = repo.user("telegram", "906", "906")
+        assert repo.open_handoff(user).id == handoff_id
+        handoff = repo.open_handoff(user)                 # asked again: read afresh, still there
+        handoff.status = "closed"
+        session.flush()
+        assert repo.open_handoff(user) is None
