@@ -2,15 +2,16 @@
 
 Measured in place (`python -m tests.bench_floor`): a turn's statements and marking its reply sent
 cost about 4.5 ms CPU a message through SQLAlchemy's execution path, against well under 1 ms
-through the sqlite3 driver. So the statements of every typed message (the update's status, the
-open-handoff check, the log rows, the update marked done, the replies, the chat's waiting check,
-the heartbeat, marking sent) go straight to the driver. In a transaction they run on the
-session's own connection (already begun: the same transaction); everything else stays on
-SQLAlchemy.
+through the sqlite3 driver. So the statements of every typed message (the user with its open
+handoff, the update's status, the log rows, the user's changes, the update marked done, the
+replies, the chat's waiting check, the heartbeat, marking sent) go straight to the driver. In a
+transaction they run on the session's own connection (already begun: the same transaction);
+everything else stays on SQLAlchemy.
 
 Values are written as SQLAlchemy writes them for the table's column types: JSON as `json.dumps`
 text (None as JSON null), DateTime on SQLite as its `YYYY-MM-DD HH:MM:SS.ffffff` text (PostgreSQL
-takes the datetime), and Python-side column defaults filled in for the columns not given. The
+takes the datetime), and Python-side column defaults filled in for the columns not given; rows
+read are converted by the column types' own result processors. The
 driver's errors are raised as SQLAlchemy's (`OperationalError`, `IntegrityError`…), so outage and
 conflict handling does not change, and the engine's `before_cursor_execute` listeners still see
 every statement (tests and benchmarks that count statements count these too).

@@ -23,19 +23,18 @@ PERSONAL_COLUMNS = ("nik_token", "nik_hash", "name_token", "birth_date_token", "
 # cost more CPU than the rest of the turn's database work). The user is read there too (with the
 # open-handoff check in the same statement) and handed to the session as a loaded object, so the
 # flows change it as any ORM object; `save_user` writes what they changed in one UPDATE.
+_HANDOFF_OF = (f"SELECT handoffs.id FROM handoffs WHERE handoffs.user_id = {{user}} AND handoffs.status IN "
+               f"({', '.join(repr(status) for status in HANDOFF_ACTIVE)}) LIMIT 1")
 _USER_COLUMNS = tuple(column.name for column in User.__table__.columns)
 _USER_ROW = (f"SELECT {', '.join('users.' + name for name in _USER_COLUMNS)}, "
-             f"(SELECT handoffs.id FROM handoffs WHERE handoffs.user_id = users.id AND handoffs.status IN "
-             f"({', '.join(repr(status) for status in HANDOFF_ACTIVE)}) LIMIT 1) "
-             f"FROM users WHERE users.channel = ? AND users.external_id = ?")
+             f"({_HANDOFF_OF.format(user='users.id')}) FROM users WHERE users.channel = ? AND users.external_id = ?")
 _USER_ROW_LOCKED = _USER_ROW + " FOR UPDATE OF users"
 _USER_FIXED = ("id", "channel", "external_id", "created_at", "updated_at")
 _USER = select(User).where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
 _USER_LOCKED = _USER.with_for_update()
 _UPDATE_STATUS = "SELECT status FROM updates WHERE update_id = ?"
 _UPDATE_DONE = "UPDATE updates SET status = 'done' WHERE update_id = ?"
-_OPEN_HANDOFF = (f"SELECT id FROM handoffs WHERE user_id = ? AND status IN "
-                 f"({', '.join(repr(status) for status in HANDOFF_ACTIVE)}) LIMIT 1")
+_OPEN_HANDOFF = _HANDOFF_OF.format(user="?")
 _UNKNOWN = object()
 
 
