@@ -39,20 +39,29 @@ class RasaApi:
             self.loop = asyncio.new_event_loop()
             app = web.Application()
             app.router.add_post("/model/parse", self.parse)
-            runner = web.AppRunner(app)
+            runner = web.AppRunner(app, shutdown_timeout=1)
             self.loop.run_until_complete(runner.setup())
             site = web.TCPSite(runner, "127.0.0.1", 0)
             self.loop.run_until_complete(site.start())
             self.port = site._server.sockets[0].getsockname()[1]
             ready.set()
             self.loop.run_forever()
+            # Stopped: the stalled requests' handlers end here, not as pending tasks at exit.
+            self.loop.run_until_complete(runner.cleanup())
+            pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self.loop.close()
 
-        threading.Thread(target=serve, daemon=True).start()
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
         ready.wait(10)
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 def test_answers_come_from_the_remote_server(understanding, knowledge):
