@@ -75,7 +75,7 @@ def cmd_run(args) -> int:
         fail("TELEGRAM_BOT_TOKEN belum diisi. Tanpa token, pakai `python -m bot shell` untuk chat di terminal.")
     # The model starts loading once Telegram is being answered: its import would slow start-up, and
     # /start and buttons need no model.
-    dialogue = build_dialogue(settings, background=True, start_model=False)
+    dialogue = build_dialogue(settings, background=True, start_model=False, serving=True)
     app = None if args.webhook else build_application(
         dialogue, settings.telegram_token, settings.telegram_api_base_url, rate=settings.send_rate,
         chat_rate=settings.chat_rate, chat_burst=settings.chat_burst)

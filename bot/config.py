@@ -57,6 +57,9 @@ class Settings:
     # Rasa servers to ask instead of loading the model in this process ("http://host:5005,http://…").
     nlu_url: str = field(default_factory=lambda: _env("NLU_URL"))
     nlu_timeout: float = field(default_factory=lambda: float(_env("NLU_TIMEOUT", "2")))
+    # How long a serving process's model waits for other users' texts before it parses a lone one
+    # (milliseconds): they then share one run of the pipeline (bot/understanding/model.py).
+    nlu_linger_ms: float = field(default_factory=lambda: float(_env("LINDUNGI_NLU_LINGER_MS", "20")))
 
     def clock(self):
         """A function returning today's date (fixed when LINDUNGI_TODAY is set)."""

@@ -27,9 +27,10 @@ class ModelMissing(RuntimeError):
 
 
 def build_engine(settings: Settings | None = None, model: Path | None = None,
-                 background: bool = False, start_model: bool = True) -> Engine:
+                 background: bool = False, start_model: bool = True, serving: bool = False) -> Engine:
     """An engine with the NLU model loading (in the background if asked; not yet if `start_model`
-    is false, for a server that starts it once it is answering) and the knowledge base."""
+    is false, for a server that starts it once it is answering) and the knowledge base. A `serving`
+    process (many users at once) lets the model wait a moment to parse their texts together."""
     settings = settings or Settings()
     if settings.nlu_url and model is None:
         remote = RemoteUnderstanding([u.strip() for u in settings.nlu_url.split(",") if u.strip()],
@@ -40,7 +41,7 @@ def build_engine(settings: Settings | None = None, model: Path | None = None,
         raise ModelMissing("Belum ada model NLU. Jalankan `make train` dulu.")
     if model is None and not os.environ.get("LINDUNGI_MODEL") and Path(path) != model_path():
         log.warning("Using %s, trained on older data: run `make train` to update it.", Path(path).name)
-    understanding = Understanding(path)
+    understanding = Understanding(path, linger=settings.nlu_linger_ms / 1000 if serving else 0.0)
     if start_model or not background:
         understanding.start_loading()
     if not background:
@@ -61,10 +62,10 @@ def open_database(settings: Settings) -> Database:
 
 
 def build_dialogue(settings: Settings, background: bool = True, wait_for_model: bool = False,
-                   start_model: bool = True) -> Dialogue:
+                   start_model: bool = True, serving: bool = False) -> Dialogue:
     """The dialogue of one process: engine (model loading in the background) over the database."""
     try:
-        engine = build_engine(settings, background=background, start_model=start_model)
+        engine = build_engine(settings, background=background, start_model=start_model, serving=serving)
     except ModelMissing as error:
         fail(str(error))
     try:

@@ -302,7 +302,7 @@ def profile_messages(texts: list[str], warm: list[str], users: int, top: int, du
     os.environ.update(DATABASE_URL=f"sqlite:///{folder}/bench.db", LINDUNGI_SECRET_KEY="c" * 44,
                       LINDUNGI_TODAY="2026-11-23", LINDUNGI_DATA_DIR=str(folder), NLU_URL="")
     standin = StandIn().start()
-    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True)
+    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True, serving=True)
     profiled = _Profiled()
     channel = TelegramChannel(dialogue, chat_rate=20, chat_burst=20)
     channel._pool = _ProfilingExecutor(profiled, max_workers=32, thread_name_prefix="dialogue")
@@ -401,7 +401,7 @@ def split_by_thread(texts: list[str], warm: list[str], users: int) -> None:
     os.environ.update(DATABASE_URL=f"sqlite:///{folder}/bench.db", LINDUNGI_SECRET_KEY="c" * 44,
                       LINDUNGI_TODAY="2026-11-23", LINDUNGI_DATA_DIR=str(folder), NLU_URL="")
     standin = StandIn().start()
-    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True)
+    dialogue = build_dialogue(Settings(), background=False, wait_for_model=True, serving=True)
     channel = TelegramChannel(dialogue, chat_rate=20, chat_burst=20)
 
     async def run() -> None:

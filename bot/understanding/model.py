@@ -15,6 +15,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -54,8 +55,13 @@ class Understanding:
 
     MAX_BATCH = 64
 
-    def __init__(self, model_path: Path):
+    def __init__(self, model_path: Path, linger: float = 0.0):
         self.model_path = Path(model_path)
+        # A serving process (many users) lets a lone text wait up to `linger` seconds for others,
+        # so they share one run of the pipeline: a run costs about 7 ms of fixed CPU before its
+        # first text (12 ms a text alone, 5 ms each more). `bot ask` and the shell have no one to
+        # wait for (0).
+        self.linger = linger
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
@@ -117,9 +123,11 @@ class Understanding:
                 self._fail_waiting(RuntimeError("the NLU model was closed"))
                 return
             batch = [first]
+            end = time.monotonic() + self.linger      # then whatever else has come in, up to MAX_BATCH
             while len(batch) < self.MAX_BATCH:
                 try:
-                    more = self._requests.get_nowait()
+                    left = end - time.monotonic()
+                    more = self._requests.get(timeout=left) if left > 0 else self._requests.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.config import Settings
 from bot.understanding import Understanding, Understood
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def build_app(understanding: Understanding, cache: bool = True) -> Starlette:
 
 def app_from_environment() -> Starlette:
     """The app of one server process (`--processes N` starts N, each with its own model)."""
-    understanding = Understanding(Path(os.environ["LINDUNGI_MODEL"]))
+    understanding = Understanding(Path(os.environ["LINDUNGI_MODEL"]), linger=Settings().nlu_linger_ms / 1000)
     understanding.start_loading()          # the server answers /healthz while the model loads
     return build_app(understanding, cache=os.environ.get("LINDUNGI_NLU_CACHE", "1") == "1")
 
